@@ -1,0 +1,119 @@
+/**
+ * Kysely table types (snake_case columns). Postgres is the authority for companies, clients, keys
+ * and idempotency records; for connections it holds the read model the workflows write.
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+
+export interface ContractingCompanyTable {
+  id: string;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface ContractModuleTable {
+  contracting_company_id: string;
+  module: string;
+  active: boolean;
+  changed_at: Timestamp;
+}
+
+export interface ClientTable {
+  id: string;
+  contracting_company_id: string;
+  name: string;
+  email: string;
+  language: 'de' | 'en';
+  created_at: CreatedAt;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  /** First characters of the key, indexed: the lookup before the constant-time hash compare. */
+  prefix: string;
+  /** SHA-256 of the whole key, hex. */
+  hash: string;
+  /** `operator` or `client:<clientId>`. */
+  principal: string;
+  client_id: string | null;
+  created_at: CreatedAt;
+  revoked_at: Timestamp | null;
+}
+
+export interface ConnectionTable {
+  id: string;
+  workflow_id: string;
+  source_client_id: string;
+  target_client_id: string;
+  status: string;
+  offer_access: boolean;
+  blocked_by: string | null;
+  expires_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  version: number;
+  rule_set_version: string | null;
+  callback_url: string | null;
+  /** AES-GCM encrypted with CCX_SECRET_KEY; never returned by the API. */
+  callback_secret_enc: string | null;
+  rejection_code: string | null;
+  rejection_message: string | null;
+}
+
+export interface ConnectionHistoryTable {
+  connection_id: string;
+  version: number;
+  event: string;
+  actor: string | null;
+  from_status: string | null;
+  to_status: string;
+  at: Timestamp;
+}
+
+export interface MailLogTable {
+  message_id: string;
+  connection_id: string | null;
+  template: string;
+  recipient: string;
+  language: 'de' | 'en';
+  subject: string;
+  sent_at: Timestamp;
+  /** How often this Message-ID went out; > 1 only after a crash between send and log. */
+  send_count: Generated<number>;
+}
+
+export interface IdempotencyKeyTable {
+  principal: string;
+  key: string;
+  request_hash: string;
+  /** `in_progress` while the first request runs, `done` once its answer is recorded. */
+  state: 'in_progress' | 'done';
+  status_code: number | null;
+  response_body: unknown;
+  /** Ids minted by the first attempt (e.g. the connection id) so a retry converges on them. */
+  minted_id: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface Database {
+  contracting_companies: ContractingCompanyTable;
+  contract_modules: ContractModuleTable;
+  clients: ClientTable;
+  api_keys: ApiKeyTable;
+  connections: ConnectionTable;
+  connection_history: ConnectionHistoryTable;
+  mail_log: MailLogTable;
+  idempotency_keys: IdempotencyKeyTable;
+}
+
+export type Client = Selectable<ClientTable>;
+export type NewClient = Insertable<ClientTable>;
+export type ConnectionRow = Selectable<ConnectionTable>;
+export type NewConnectionRow = Insertable<ConnectionTable>;
+export type ConnectionRowUpdate = Updateable<ConnectionTable>;
+export type ConnectionHistoryRow = Selectable<ConnectionHistoryTable>;
+export type ApiKey = Selectable<ApiKeyTable>;
+export type IdempotencyRecord = Selectable<IdempotencyKeyTable>;

@@ -1,0 +1,117 @@
+/**
+ * The Temporal contract of connections: workflow input, updates, query and signal. Client-safe:
+ * the API, the worker, tests and other services (via these names and JSON shapes) use it.
+ *
+ * Whoever can reach Temporal directly is trusted: the `actor` of an update is taken as given.
+ * The HTTP API sets it from the API key, never from the request body.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+export type ClientId = string;
+export type Language = 'de' | 'en';
+export type ConnectionStatus =
+  | 'invited'
+  | 'active'
+  | 'declined'
+  | 'withdrawn'
+  | 'expired'
+  | 'blocked'
+  | 'ended'
+  | 'rejected';
+export const FINAL_STATUSES: readonly ConnectionStatus[] = ['declined', 'withdrawn', 'expired', 'ended', 'rejected'];
+
+/** What a connection knows about one of its parties; loaded by an activity, refreshed by signal. */
+export interface PartyFacts {
+  clientId: ClientId;
+  name: string;
+  email: string;
+  language: Language;
+  contractingCompanyId: string;
+  moduleActive: boolean;
+}
+
+export interface ConnectionFacts {
+  source: PartyFacts;
+  /** null: the target client does not exist (only reachable when Temporal is driven directly). */
+  target: PartyFacts | null;
+}
+
+export interface ConnectionWorkflowInput {
+  connectionId: string;
+  sourceClientId: ClientId;
+  targetClientId: ClientId;
+  offerAccess: boolean;
+  /** URL only; the secret stays (encrypted) in Postgres and never enters workflow history. */
+  callbackUrl?: string | null;
+  /** How long an invitation stays open, in milliseconds (default 30 days). */
+  invitationTtlMs?: number;
+  /** Facts, when the caller already has them; otherwise loaded by an activity at start. */
+  facts?: ConnectionFacts;
+  /** Set only by continue-as-new: the state to resume from. */
+  resume?: ConnectionResume;
+}
+
+export interface ConnectionResume {
+  value: string;
+  context: unknown;
+  version: number;
+  pendingMails: unknown[];
+}
+
+export interface CommandArgs {
+  connectionId: string;
+  actor: ClientId;
+}
+export interface SetOfferAccessArgs extends CommandArgs {
+  offerAccess: boolean;
+}
+
+/** What every command returns and the `state` query is based on: the read-model row's content. */
+export interface ConnectionView {
+  id: string;
+  workflowId: string;
+  sourceClientId: ClientId;
+  targetClientId: ClientId;
+  status: ConnectionStatus;
+  offerAccess: boolean;
+  blockedBy: ClientId | null;
+  expiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  ruleSetVersion: string | null;
+  callback?: { url: string };
+  rejection?: { code: string; message: string } | null;
+}
+
+export interface ConnectionStateQueryResult {
+  value: ConnectionStatus;
+  context: Record<string, unknown>;
+  version: number;
+  ruleSetVersion: string | null;
+}
+
+export const acceptUpdate = defineUpdate<ConnectionView, [CommandArgs]>('accept');
+export const declineUpdate = defineUpdate<ConnectionView, [CommandArgs]>('decline');
+export const withdrawUpdate = defineUpdate<ConnectionView, [CommandArgs]>('withdraw');
+export const setOfferAccessUpdate = defineUpdate<ConnectionView, [SetOfferAccessArgs]>('setOfferAccess');
+export const blockUpdate = defineUpdate<ConnectionView, [CommandArgs]>('block');
+export const unblockUpdate = defineUpdate<ConnectionView, [CommandArgs]>('unblock');
+export const endUpdate = defineUpdate<ConnectionView, [CommandArgs]>('end');
+
+export const stateQuery = defineQuery<ConnectionStateQueryResult>('state');
+/** Wait-free read of the full view (used by the API right after start). */
+export const viewQuery = defineQuery<ConnectionView>('view');
+
+export interface ModulesChangedSignal {
+  contractingCompanyId: string;
+  active: boolean;
+}
+export const modulesChangedSignal = defineSignal<[ModulesChangedSignal]>('modulesChanged');
+
+export interface ModuleFanoutInput extends ModulesChangedSignal {
+  module: string;
+}
+
+export const connectionWorkflowId = (source: ClientId, target: ClientId): string =>
+  `connection:${source}:${target}`;

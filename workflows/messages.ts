@@ -115,3 +115,10 @@ export interface ModuleFanoutInput extends ModulesChangedSignal {
 
 export const connectionWorkflowId = (source: ClientId, target: ClientId): string =>
   `connection:${source}:${target}`;
+
+/**
+ * Waits until the invitation has been processed and recorded in the read model, then returns the
+ * connection (status `invited`, or `rejected` when the workflow's own re-check refused it). The API
+ * calls it right after starting the workflow so its 201 already shows the recorded row.
+ */
+export const invitationUpdate = defineUpdate<ConnectionView, [{ connectionId: string }]>('invitation');

@@ -1,0 +1,129 @@
+import { describe, expect, test } from 'vitest';
+import { initialTransition, transition } from 'xstate';
+import { connectionMachine, type CommandEvent, type ConnectionEvent } from '../../machines/connection.machine.ts';
+import { explainRefusal, mailsOf, type ConnectionSnapshot } from '../../machines/connection.refusal.ts';
+
+const SOURCE = 'SOURCE00000000000001';
+const TARGET = 'TARGET00000000000002';
+const STRANGER = 'STRANGER000000000003';
+
+const input = {
+  connectionId: '0190c0de-0000-7000-8000-000000000001',
+  sourceClientId: SOURCE,
+  targetClientId: TARGET,
+  offerAccess: true,
+  expiresAt: '2026-12-27T00:00:00.000Z',
+  modulesActive: true,
+  rejection: null,
+};
+
+function invited(overrides: Partial<typeof input> = {}): ConnectionSnapshot {
+  return initialTransition(connectionMachine, { ...input, ...overrides })[0];
+}
+function after(...events: ConnectionEvent[]): ConnectionSnapshot {
+  return events.reduce((s, e) => transition(connectionMachine, s, e)[0], invited());
+}
+const active = () => after({ type: 'accept', actor: TARGET });
+const blockedByTarget = () => after({ type: 'accept', actor: TARGET }, { type: 'block', actor: TARGET });
+
+describe('the lifecycle table', () => {
+  test('an invitation starts invited and mails the target', () => {
+    const [snapshot, actions] = initialTransition(connectionMachine, input);
+    expect(snapshot.value).toBe('invited');
+    expect(mailsOf(actions)).toEqual([{ template: 'invitation', to: 'target' }]);
+  });
+
+  test('an invitation the workflow refused ends rejected without a mail', () => {
+    const [snapshot, actions] = initialTransition(connectionMachine, {
+      ...input,
+      rejection: { code: 'CONTRACT_MODULE_INACTIVE', message: 'off' },
+    });
+    expect(snapshot.value).toBe('rejected');
+    expect(snapshot.status).toBe('done');
+    expect(mailsOf(actions)).toEqual([]);
+  });
+
+  const rows: Array<[string, () => ConnectionSnapshot, CommandEvent | { type: 'expire' }, string, { template: string; to: string } | null]> = [
+    ['target accepts an invitation', invited, { type: 'accept', actor: TARGET }, 'active', { template: 'accepted', to: 'source' }],
+    ['target declines an invitation', invited, { type: 'decline', actor: TARGET }, 'declined', { template: 'declined', to: 'source' }],
+    ['source withdraws an invitation', invited, { type: 'withdraw', actor: SOURCE }, 'withdrawn', { template: 'withdrawn', to: 'target' }],
+    ['an invitation expires', invited, { type: 'expire' }, 'expired', { template: 'expired', to: 'source' }],
+    ['source sets offer access while invited', invited, { type: 'setOfferAccess', actor: SOURCE, offerAccess: false }, 'invited', { template: 'offerAccessChanged', to: 'target' }],
+    ['source sets offer access while active', active, { type: 'setOfferAccess', actor: SOURCE, offerAccess: false }, 'active', { template: 'offerAccessChanged', to: 'target' }],
+    ['source blocks an active connection', active, { type: 'block', actor: SOURCE }, 'blocked', { template: 'blocked', to: 'target' }],
+    ['target blocks an active connection', active, { type: 'block', actor: TARGET }, 'blocked', { template: 'blocked', to: 'source' }],
+    ['the blocking party unblocks', blockedByTarget, { type: 'unblock', actor: TARGET }, 'active', { template: 'unblocked', to: 'source' }],
+    ['source ends an active connection', active, { type: 'end', actor: SOURCE }, 'ended', { template: 'ended', to: 'target' }],
+    ['target ends an active connection', active, { type: 'end', actor: TARGET }, 'ended', { template: 'ended', to: 'source' }],
+    ['source ends a blocked connection', blockedByTarget, { type: 'end', actor: SOURCE }, 'ended', { template: 'ended', to: 'target' }],
+    ['target ends a blocked connection', blockedByTarget, { type: 'end', actor: TARGET }, 'ended', { template: 'ended', to: 'source' }],
+  ];
+  test.each(rows)('%s', (_name, from, event, to, mail) => {
+    const [next, actions] = transition(connectionMachine, from(), event);
+    expect(next.value).toBe(to);
+    expect(mailsOf(actions)).toEqual(mail ? [mail] : []);
+  });
+
+  test('blocking records who blocked; unblocking clears it', () => {
+    const blocked = blockedByTarget();
+    expect(blocked.context.blockedBy).toBe(TARGET);
+    expect(transition(connectionMachine, blocked, { type: 'unblock', actor: TARGET })[0].context.blockedBy).toBeNull();
+  });
+
+  test('offer access follows the command', () => {
+    const next = transition(connectionMachine, active(), { type: 'setOfferAccess', actor: SOURCE, offerAccess: false })[0];
+    expect(next.context.offerAccess).toBe(false);
+  });
+
+  test.each(['declined', 'withdrawn', 'expired', 'ended'])('%s is final', (state) => {
+    const events: Record<string, ConnectionEvent[]> = {
+      declined: [{ type: 'decline', actor: TARGET }],
+      withdrawn: [{ type: 'withdraw', actor: SOURCE }],
+      expired: [{ type: 'expire' }],
+      ended: [{ type: 'accept', actor: TARGET }, { type: 'end', actor: SOURCE }],
+    };
+    const snapshot = after(...events[state]!);
+    expect(snapshot.value).toBe(state);
+    expect(snapshot.status).toBe('done');
+  });
+
+  test('a module switched off keeps the status but is remembered', () => {
+    const next = transition(connectionMachine, active(), { type: 'modulesChanged', active: false })[0];
+    expect(next.value).toBe('active');
+    expect(next.context.modulesActive).toBe(false);
+  });
+});
+
+describe('refusals', () => {
+  const cases: Array<[string, () => ConnectionSnapshot, CommandEvent, string]> = [
+    ['source cannot accept its own invitation', invited, { type: 'accept', actor: SOURCE }, 'FORBIDDEN_ACTOR'],
+    ['source cannot decline its own invitation', invited, { type: 'decline', actor: SOURCE }, 'FORBIDDEN_ACTOR'],
+    ['target cannot withdraw an invitation', invited, { type: 'withdraw', actor: TARGET }, 'FORBIDDEN_ACTOR'],
+    ['target cannot set offer access', active, { type: 'setOfferAccess', actor: TARGET, offerAccess: false }, 'FORBIDDEN_ACTOR'],
+    ['the other party cannot unblock', blockedByTarget, { type: 'unblock', actor: SOURCE }, 'FORBIDDEN_ACTOR'],
+    ['nobody blocks while invited', invited, { type: 'block', actor: TARGET }, 'INVALID_TRANSITION'],
+    ['nobody ends while invited', invited, { type: 'end', actor: SOURCE }, 'INVALID_TRANSITION'],
+    ['nobody accepts twice', active, { type: 'accept', actor: TARGET }, 'INVALID_TRANSITION'],
+    ['nobody blocks twice', blockedByTarget, { type: 'block', actor: SOURCE }, 'INVALID_TRANSITION'],
+    ['nobody unblocks an active connection', active, { type: 'unblock', actor: TARGET }, 'INVALID_TRANSITION'],
+    ['offer access is fixed while blocked', blockedByTarget, { type: 'setOfferAccess', actor: SOURCE, offerAccess: false }, 'INVALID_TRANSITION'],
+    ['nothing happens after the end', () => after({ type: 'accept', actor: TARGET }, { type: 'end', actor: TARGET }), { type: 'block', actor: TARGET }, 'INVALID_TRANSITION'],
+    ['a stranger is told the connection does not exist', invited, { type: 'accept', actor: STRANGER }, 'NOT_FOUND'],
+    ['accept is refused while the module is off', () => invited({ modulesActive: false }), { type: 'accept', actor: TARGET }, 'CONTRACT_MODULE_INACTIVE'],
+  ];
+  test.each(cases)('%s', (_name, from, event, code) => {
+    const snapshot = from();
+    expect(explainRefusal(snapshot, event)?.code).toBe(code);
+    const [next, actions] = transition(connectionMachine, snapshot, event);
+    expect(next.value).toBe(snapshot.value);
+    expect(actions).toEqual([]);
+  });
+
+  test('an allowed command has no refusal', () => {
+    expect(explainRefusal(invited(), { type: 'accept', actor: TARGET })).toBeNull();
+  });
+
+  test('declining while the module is off is still allowed', () => {
+    expect(explainRefusal(invited({ modulesActive: false }), { type: 'decline', actor: TARGET })).toBeNull();
+  });
+});

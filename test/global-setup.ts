@@ -12,6 +12,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded-pos
 import { migrateToLatest } from '../db/migrate.ts';
 import { locateTemporalCli } from '../runtime/temporal-cli.ts';
 import { waitForSearchAttributes } from '../runtime/search-attributes.ts';
+import { bundleWorkflows } from '../runtime/worker.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,6 +20,8 @@ declare module 'vitest' {
     temporalNamespace: string;
     databaseUrl: string;
     databaseEmbedded: boolean;
+    /** The workflow bundle, built once per run (webpack takes seconds). */
+    workflowBundleCode: string;
   }
 }
 
@@ -50,6 +53,7 @@ export default async function setup(project: TestProject) {
     await waitForSearchAttributes(env.client.connection, namespace);
   }
 
+  project.provide('workflowBundleCode', (await bundleWorkflows()).code);
   project.provide('temporalAddress', temporalAddress);
   project.provide('temporalNamespace', namespace);
   project.provide('databaseUrl', databaseUrl);

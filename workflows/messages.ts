@@ -47,14 +47,22 @@ export interface ConnectionWorkflowInput {
   invitationTtlMs?: number;
   /** Facts, when the caller already has them; otherwise loaded by an activity at start. */
   facts?: ConnectionFacts;
+  /**
+   * Continue as new once the history has this many events, even before the server suggests it
+   * (default: only when suggested). Operators lower it to keep histories short.
+   */
+  historyEventLimit?: number;
   /** Set only by continue-as-new: the state to resume from. */
   resume?: ConnectionResume;
 }
 
+/** The state a run hands to its successor on continue-as-new (opaque to callers). */
 export interface ConnectionResume {
   value: string;
   context: unknown;
   version: number;
+  createdAt: string;
+  updatedAt: string;
   pendingMails: unknown[];
 }
 

@@ -1,0 +1,45 @@
+/**
+ * The worker: workflow bundle + activities on one task queue. Stateless; run as many as you like
+ * against the same Temporal cluster and Postgres (design.md decision 11).
+ */
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Kysely } from 'kysely';
+import type { Transporter } from 'nodemailer';
+import { createConnectionActivities } from '../activities/connection.activities.ts';
+import type { Database } from '../db/schema.ts';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** Bundles the workflow code once (webpack; a few seconds). Node-only modules stay out of the sandbox. */
+export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath,
+    // temporal.config.ts reads env-config profiles for callers; workflows only use its constants.
+    ignoreModules: ['@temporalio/envconfig'],
+    logger: new DefaultLogger('WARN'),
+  });
+}
+
+export interface WorkerDeps {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  db: Kysely<Database>;
+  mailer: Transporter;
+  mailFrom: string;
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Stable per process in production; tests set it to tell workers apart. */
+  identity?: string;
+}
+
+export async function createWorker(deps: WorkerDeps): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue,
+    workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
+    activities: createConnectionActivities({ db: deps.db, mailer: deps.mailer, mailFrom: deps.mailFrom }),
+    identity: deps.identity,
+  });
+}

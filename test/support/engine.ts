@@ -1,0 +1,78 @@
+/**
+ * A worker on its own task queue against the run's Temporal server and database, with a real SMTP
+ * server in the test process — the engine as it runs in production, minus the HTTP API.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createConnectionActivities } from '../../activities/connection.activities.ts';
+import { createMailTransport } from '../../activities/mailer.ts';
+import type { DatabaseHandle } from '../../db/connect.ts';
+import { testDatabase } from './database.ts';
+import { startTestSmtp, type TestSmtp } from './smtp.ts';
+
+// Worker lifecycle chatter drowns test output; warnings and errors still show.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // already installed in this process by another test file
+}
+
+export interface TestEngine {
+  client: Client;
+  taskQueue: string;
+  namespace: string;
+  database: DatabaseHandle;
+  smtp: TestSmtp;
+  /** Starts a worker on the task queue (one is started by default). */
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTestEngine(options: { worker?: boolean } = {}): Promise<TestEngine> {
+  const address = inject('temporalAddress');
+  const namespace = inject('temporalNamespace');
+  const taskQueue = `test-${randomUUID()}`;
+  const database = testDatabase();
+  const smtp = await startTestSmtp();
+  const mailer = createMailTransport(smtp.url);
+  const client = new Client({ connection: await Connection.connect({ address }), namespace });
+  const nativeConnection = await NativeConnection.connect({ address });
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+
+  const engine: TestEngine = {
+    client,
+    taskQueue,
+    namespace,
+    database,
+    smtp,
+    async startWorker() {
+      worker = await Worker.create({
+        connection: nativeConnection,
+        namespace,
+        taskQueue,
+        workflowBundle: { code: inject('workflowBundleCode') },
+        activities: createConnectionActivities({ db: database.db, mailer, mailFrom: 'ccx-test@ccx.invalid' }),
+      });
+      running = worker.run();
+    },
+    async stopWorker() {
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      worker = undefined;
+    },
+    async stop() {
+      await engine.stopWorker();
+      await nativeConnection.close();
+      await client.connection.close();
+      mailer.close();
+      await smtp.stop();
+      await database.close();
+    },
+  };
+  if (options.worker !== false) await engine.startWorker();
+  return engine;
+}

@@ -1,0 +1,67 @@
+/**
+ * A real SMTP server inside the test process: the worker's nodemailer talks SMTP to it, and the
+ * test reads what arrived. Nothing about sending is faked.
+ */
+import { simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedMail {
+  to: string;
+  subject: string;
+  messageId: string;
+  text: string;
+  template: string;
+  contentLanguage: string | undefined;
+}
+
+export interface TestSmtp {
+  url: string;
+  mails: ReceivedMail[];
+  /** Resolves once `count` mails matching `filter` have arrived (or rejects after `timeoutMs`). */
+  waitFor(filter: (m: ReceivedMail) => boolean, count?: number, timeoutMs?: number): Promise<ReceivedMail[]>;
+  stop(): Promise<void>;
+}
+
+export async function startTestSmtp(): Promise<TestSmtp> {
+  const mails: ReceivedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, _session, done) {
+      simpleParser(stream)
+        .then((parsed) => {
+          const to = Array.isArray(parsed.to) ? parsed.to[0] : parsed.to;
+          mails.push({
+            to: to?.value[0]?.address ?? '',
+            subject: parsed.subject ?? '',
+            messageId: parsed.messageId ?? '',
+            text: parsed.text ?? '',
+            template: String(parsed.headers.get('x-ccx-template') ?? ''),
+            contentLanguage: parsed.headers.get('content-language') as string | undefined,
+          });
+          done();
+        })
+        .catch(done);
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    mails,
+    async waitFor(filter, count = 1, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = mails.filter(filter);
+        if (found.length >= count) return found;
+        if (Date.now() > deadline) {
+          throw new Error(`expected ${count} mail(s), got ${found.length}; all: ${JSON.stringify(mails.map((m) => [m.to, m.template]))}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

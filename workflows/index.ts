@@ -1,0 +1,3 @@
+// The workflow bundle's entry point: every workflow type the worker registers.
+export { connectionWorkflow } from './connection.workflow.ts';
+export { moduleFanoutWorkflow } from './module-fanout.workflow.ts';

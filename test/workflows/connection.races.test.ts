@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { getConnection, getConnectionHistory } from '../../db/connection.repository.ts';
+import { acceptUpdate, withdrawUpdate } from '../../workflows/messages.ts';
+import { invite } from '../support/connections.ts';
+import { startTestEngine, type TestEngine } from '../support/engine.ts';
+import { createCompany } from '../support/fixtures.ts';
+
+let engine: TestEngine;
+beforeAll(async () => {
+  engine = await startTestEngine();
+});
+afterAll(() => engine?.stop());
+
+async function invitation() {
+  const { clients } = await createCompany(engine.database.db, {
+    clients: [
+      { name: 'Quelle', language: 'de' },
+      { name: 'Ziel', language: 'de' },
+    ],
+  });
+  const [a, b] = [clients[0]!, clients[1]!];
+  const { handle, view } = await invite(engine, { sourceClientId: a.id, targetClientId: b.id, offerAccess: true });
+  return { a, b, handle, id: view.id };
+}
+
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: { cause?: { type?: string } }) => e.cause?.type ?? 'error',
+  );
+
+test('accept and withdraw at the same moment: exactly one wins', async () => {
+  for (let round = 0; round < 5; round++) {
+    const { a, b, handle, id } = await invitation();
+    const results = await Promise.all([
+      outcome(handle.executeUpdate(acceptUpdate, { args: [{ connectionId: id, actor: b.id }] })),
+      outcome(handle.executeUpdate(withdrawUpdate, { args: [{ connectionId: id, actor: a.id }] })),
+    ]);
+    expect(results.filter((r) => r === 'ok')).toHaveLength(1);
+    expect(results.filter((r) => r === 'INVALID_TRANSITION')).toHaveLength(1);
+    const row = await getConnection(engine.database.db, id);
+    expect(row?.status).toBe(results[0] === 'ok' ? 'active' : 'withdrawn');
+    expect(await getConnectionHistory(engine.database.db, id)).toHaveLength(2);
+  }
+});
+
+test('the target accepting twice at once is accepted once', async () => {
+  const { b, handle, id } = await invitation();
+  const results = await Promise.all(
+    [1, 2, 3].map(() => outcome(handle.executeUpdate(acceptUpdate, { args: [{ connectionId: id, actor: b.id }] }))),
+  );
+  expect(results.sort()).toEqual(['INVALID_TRANSITION', 'INVALID_TRANSITION', 'ok']);
+  expect((await getConnection(engine.database.db, id))?.version).toBe(2);
+  await engine.smtp.waitFor((m) => m.messageId.includes(id), 2);
+  expect(engine.smtp.mails.filter((m) => m.messageId === `<${id}.2.accepted@ccx>`)).toHaveLength(1);
+});

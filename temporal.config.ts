@@ -36,7 +36,7 @@ export const activityPresets = {
     retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
   },
   mail: {
-    startToCloseTimeout: '30 seconds',
+    startToCloseTimeout: '20 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
   },
 } satisfies Record<string, ActivityOptions>;

@@ -40,6 +40,6 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
     activities: createConnectionActivities({ db: deps.db, mailer: deps.mailer, mailFrom: deps.mailFrom }),
-    identity: deps.identity,
+    ...(deps.identity ? { identity: deps.identity } : {}),
   });
 }

@@ -18,6 +18,9 @@ export interface ReceivedMail {
 export interface TestSmtp {
   url: string;
   mails: ReceivedMail[];
+  /** Mails arriving from now on are recorded but not acknowledged until `release()`. */
+  hold(): void;
+  release(): void;
   /** Resolves once `count` mails matching `filter` have arrived (or rejects after `timeoutMs`). */
   waitFor(filter: (m: ReceivedMail) => boolean, count?: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   stop(): Promise<void>;
@@ -25,6 +28,8 @@ export interface TestSmtp {
 
 export async function startTestSmtp(): Promise<TestSmtp> {
   const mails: ReceivedMail[] = [];
+  let held: Promise<void> | undefined;
+  let releaseHeld = () => {};
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -41,8 +46,9 @@ export async function startTestSmtp(): Promise<TestSmtp> {
             template: String(parsed.headers.get('x-ccx-template') ?? ''),
             contentLanguage: parsed.headers.get('content-language') as string | undefined,
           });
-          done();
+          return held;
         })
+        .then(() => done())
         .catch(done);
     },
   });
@@ -61,6 +67,13 @@ export async function startTestSmtp(): Promise<TestSmtp> {
         }
         await new Promise((r) => setTimeout(r, 50));
       }
+    },
+    hold() {
+      held = new Promise((resolve) => (releaseHeld = resolve));
+    },
+    release() {
+      releaseHeld();
+      held = undefined;
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

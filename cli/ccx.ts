@@ -1,0 +1,59 @@
+/**
+ * `ccx` — the command line (api.md "CLI"). Same code paths as the API and the worker.
+ */
+import { loadConfig } from '../runtime/config.ts';
+import { startStack } from '../runtime/stack.ts';
+import { openDatabase } from '../db/connect.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { setupTemporal } from '../runtime/temporal-setup.ts';
+
+const usage = `usage: ccx <command>
+  start            the whole stack (embedded Temporal, Postgres and SMTP unless configured)
+  worker           a worker only (needs TEMPORAL_ADDRESS or a running dev server, DATABASE_URL)
+  api              the HTTP API only
+  migrate          apply database migrations to DATABASE_URL
+  temporal setup   register the search attributes on TEMPORAL_ADDRESS's namespace`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, sub] = argv;
+  const config = loadConfig();
+  switch (command) {
+    case 'start':
+    case 'worker':
+    case 'api': {
+      const stack = await startStack(config, { api: command !== 'worker', worker: command !== 'api' });
+      await waitForSignal();
+      await stack.stop();
+      return 0;
+    }
+    case 'migrate': {
+      if (!config.databaseUrl) throw new Error('DATABASE_URL is not set');
+      const handle = openDatabase(config.databaseUrl);
+      await migrateToLatest(handle.db);
+      await handle.close();
+      console.log('migrations applied');
+      return 0;
+    }
+    case 'temporal':
+      if (sub !== 'setup') break;
+      await setupTemporal(config);
+      return 0;
+  }
+  console.error(usage);
+  return 2;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

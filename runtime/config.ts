@@ -1,0 +1,50 @@
+/**
+ * Configuration from the environment (api.md "Configuration"); every variable is optional and the
+ * defaults run everything embedded under CCX_DATA_DIR.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { temporalSettings, type TemporalSettings } from '../temporal.config.ts';
+
+export interface Config {
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  operatorKey: string | undefined;
+  temporal: TemporalSettings;
+  invitationTtlMs: number;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    port: Number(env.PORT ?? 3000),
+    dataDir: path.resolve(env.CCX_DATA_DIR ?? '.data'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.CCX_MAIL_FROM ?? 'Cross-Client Connections <no-reply@ccx.invalid>',
+    operatorKey: env.CCX_OPERATOR_KEY || undefined,
+    temporal: temporalSettings(env),
+    invitationTtlMs: Number(env.CCX_INVITATION_TTL_MS ?? 30 * 24 * 60 * 60 * 1000),
+  };
+}
+
+/**
+ * The key that encrypts stored callback secrets: CCX_SECRET_KEY (64 hex chars) in production; in
+ * development one is generated once into the data directory so restarts can still decrypt.
+ */
+export function loadSecretKey(config: Config, env: NodeJS.ProcessEnv = process.env): Buffer {
+  if (env.CCX_SECRET_KEY) {
+    const key = Buffer.from(env.CCX_SECRET_KEY, 'hex');
+    if (key.length !== 32) throw new Error('CCX_SECRET_KEY must be 64 hex characters (32 bytes)');
+    return key;
+  }
+  const file = path.join(config.dataDir, 'secret.key');
+  if (!existsSync(file)) {
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  }
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+}

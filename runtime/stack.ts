@@ -1,0 +1,143 @@
+/**
+ * Assembles the running product from configuration: Temporal (remote, or the embedded dev server),
+ * Postgres (DATABASE_URL, or embedded PGlite), SMTP (SMTP_URL, or a sink writing .eml files), then
+ * the worker and the HTTP API. `ccx start` runs all of it in one process; `ccx worker` and
+ * `ccx api` run one part each for scale-out.
+ */
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import type { Transporter } from 'nodemailer';
+import { createMailTransport } from '../activities/mailer.ts';
+import { openDatabase, type DatabaseHandle } from '../db/connect.ts';
+import { startEmbeddedPostgres } from '../db/embedded-postgres.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { startSmtpSink } from './smtp-sink.ts';
+import { loadSecretKey, type Config } from './config.ts';
+import { startDevServer } from './dev-server.ts';
+import { createWorker } from './worker.ts';
+
+type Stop = () => Promise<void>;
+export interface Stack {
+  temporalAddress: string;
+  database: DatabaseHandle;
+  app?: FastifyInstance;
+  worker?: Worker;
+  stop(): Promise<void>;
+}
+
+export async function startStack(config: Config, parts: { api: boolean; worker: boolean }, log = console.log): Promise<Stack> {
+  const stops: Stop[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err: unknown) => log(`shutdown: ${String(err)}`));
+  };
+  try {
+    let temporalAddress = config.temporal.address;
+    if (!temporalAddress) {
+      const dev = await startDevServer({
+        dataDir: path.join(config.dataDir, 'temporal'),
+        port: config.temporal.devServerPort,
+        namespace: config.temporal.namespace,
+      });
+      stops.push(dev.stop);
+      temporalAddress = dev.address;
+      log(`Temporal dev server on ${dev.address}, UI ${dev.uiUrl}`);
+    }
+
+    const database = await openConfiguredDatabase(config, stops, log);
+    await migrateToLatest(database.db);
+    const stack: Stack = { temporalAddress, database, stop };
+
+    if (parts.worker) {
+      const mailer = await openMailer(config, stops, log);
+      const connection = await NativeConnection.connect({ ...config.temporal.connectionOptions, address: temporalAddress });
+      const worker = await createWorker({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        db: database.db,
+        mailer,
+        mailFrom: config.mailFrom,
+      });
+      const running = worker.run();
+      stops.push(async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+        await connection.close();
+      });
+      stack.worker = worker;
+      log(`worker polling task queue ${config.temporal.taskQueue}`);
+    }
+
+    if (parts.api) {
+      // Loaded only here: a worker process has no use for the HTTP layer.
+      const { buildApp } = await import('../api/app.ts');
+      const connection = await Connection.connect({ ...(config.temporal.connectionOptions as object), address: temporalAddress });
+      stops.push(() => connection.close());
+      const client = new Client({ connection, namespace: config.temporal.namespace });
+      await bootstrapOperatorKey(database, config, log);
+      const app = buildApp({
+        db: database.db,
+        temporal: { client, taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace },
+        invitationTtlMs: config.invitationTtlMs,
+        secretKey: loadSecretKey(config),
+      });
+      await app.listen({ port: config.port, host: process.env.HOST ?? '0.0.0.0' });
+      stops.push(() => app.close());
+      stack.app = app;
+      log(`HTTP API on http://127.0.0.1:${config.port} (OpenAPI at /openapi.json, docs at /docs)`);
+    }
+    return stack;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function openConfiguredDatabase(config: Config, stops: Stop[], log: typeof console.log): Promise<DatabaseHandle> {
+  if (config.databaseUrl) {
+    const handle = openDatabase(config.databaseUrl);
+    stops.push(handle.close);
+    return handle;
+  }
+  const dataDir = path.join(config.dataDir, 'pg');
+  const embedded = await startEmbeddedPostgres({ dataDir });
+  stops.push(embedded.stop);
+  const handle = openDatabase(embedded.url, { embedded: true });
+  stops.push(handle.close);
+  log(`embedded Postgres (PGlite) in ${dataDir} at ${embedded.url}`);
+  return handle;
+}
+
+async function openMailer(config: Config, stops: Stop[], log: typeof console.log): Promise<Transporter> {
+  let url = config.smtpUrl;
+  if (!url) {
+    const dir = path.join(config.dataDir, 'mail');
+    const sink = await startSmtpSink({ dir });
+    stops.push(sink.stop);
+    url = `smtp://127.0.0.1:${sink.port}`;
+    log(`SMTP sink on ${url}, mails kept in ${dir}`);
+  }
+  const mailer = createMailTransport(url);
+  stops.push(async () => mailer.close());
+  return mailer;
+}
+
+/** CCX_OPERATOR_KEY when given; otherwise the first boot creates one and prints it once. */
+async function bootstrapOperatorKey(database: DatabaseHandle, config: Config, log: typeof console.log): Promise<void> {
+  const { createApiKey, ensureOperatorKey, operatorPrincipal } = await import('../api/auth.ts');
+  if (config.operatorKey) {
+    await ensureOperatorKey(database.db, config.operatorKey);
+    return;
+  }
+  const existing = await database.db
+    .selectFrom('api_keys')
+    .select('id')
+    .where('principal', '=', 'operator')
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  if (existing) return;
+  const { apiKey } = await createApiKey(database.db, operatorPrincipal);
+  log(`\n  operator API key (shown once, store it): ${apiKey}\n`);
+}

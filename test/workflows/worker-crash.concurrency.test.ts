@@ -1,0 +1,92 @@
+/**
+ * A worker process killed with SIGKILL in the middle of a lifecycle — while the SMTP server holds
+ * a mail it has already received — and a new worker started: the lifecycle completes, every mail
+ * arrives, and a mail sent twice carries the same Message-ID both times.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { getConnection, getConnectionHistory } from '../../db/connection.repository.ts';
+import { acceptUpdate, blockUpdate, endUpdate, unblockUpdate } from '../../workflows/messages.ts';
+import { invite } from '../support/connections.ts';
+import { startTestEngine, type TestEngine } from '../support/engine.ts';
+import { createCompany } from '../support/fixtures.ts';
+
+let engine: TestEngine;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  engine = await startTestEngine({ worker: false });
+});
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  engine.smtp.release();
+  await engine?.stop();
+});
+
+/** A real worker process (`ccx worker`), resolved once it polls the task queue. */
+async function startWorkerProcess(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/ccx.ts', 'worker'], {
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: engine.namespace,
+      DATABASE_URL: inject('databaseUrl'),
+      SMTP_URL: engine.smtp.url,
+      CCX_TASK_QUEUE: engine.taskQueue,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('worker polling')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
+  });
+  return child;
+}
+
+function kill(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+test('a worker killed mid-lifecycle loses nothing', { timeout: 180_000 }, async () => {
+  const { clients } = await createCompany(engine.database.db, {
+    clients: [
+      { name: 'Tagblatt', language: 'de' },
+      { name: 'Herald', language: 'en' },
+    ],
+  });
+  const [a, b] = [clients[0]!, clients[1]!];
+  const first = await startWorkerProcess();
+  const { handle, view } = await invite(engine, { sourceClientId: a.id, targetClientId: b.id, offerAccess: true });
+  const cmd = { connectionId: view.id };
+  await handle.executeUpdate(acceptUpdate, { args: [{ ...cmd, actor: b.id }] });
+  await engine.smtp.waitFor((m) => m.messageId === `<${view.id}.2.accepted@ccx>`);
+
+  engine.smtp.hold(); // the "blocked" mail will be received but never acknowledged
+  await handle.executeUpdate(blockUpdate, { args: [{ ...cmd, actor: b.id }] });
+  await engine.smtp.waitFor((m) => m.messageId === `<${view.id}.3.blocked@ccx>`);
+  await kill(first);
+  engine.smtp.release();
+
+  await startWorkerProcess();
+  await handle.executeUpdate(unblockUpdate, { args: [{ ...cmd, actor: b.id }] });
+  await handle.executeUpdate(endUpdate, { args: [{ ...cmd, actor: a.id }] });
+  expect(await handle.result()).toMatchObject({ status: 'ended', version: 5 });
+
+  const mails = engine.smtp.mails.filter((m) => m.messageId.includes(view.id));
+  expect(new Set(mails.map((m) => m.messageId))).toEqual(
+    new Set(['1.invitation', '2.accepted', '3.blocked', '4.unblocked', '5.ended'].map((s) => `<${view.id}.${s}@ccx>`)),
+  );
+  // the held mail went out again after the crash, under the same Message-ID
+  expect(mails.filter((m) => m.template === 'blocked').map((m) => m.messageId)).toEqual([
+    `<${view.id}.3.blocked@ccx>`,
+    `<${view.id}.3.blocked@ccx>`,
+  ]);
+  expect(await getConnection(engine.database.db, view.id)).toMatchObject({ status: 'ended', version: 5 });
+  expect(await getConnectionHistory(engine.database.db, view.id)).toHaveLength(5);
+});

@@ -80,7 +80,11 @@ export interface MailLogTable {
   language: 'de' | 'en';
   subject: string;
   sent_at: Timestamp;
-  /** How often this Message-ID went out; > 1 only after a crash between send and log. */
+  /**
+   * Attempts that passed the log check and sent; > 1 only when two attempts overlapped (a timed-out
+   * attempt still sending while its retry sends). A crash between send and log leaves no row, so its
+   * resend logs 1: the recipient recognises the duplicate by its Message-ID.
+   */
   send_count: Generated<number>;
 }
 

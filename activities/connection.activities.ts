@@ -1,0 +1,114 @@
+/**
+ * Activities of the connection workflow: everything it does with I/O. The workflow imports only
+ * `typeof` the object returned here (type-only: nothing of this file enters the sandbox).
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Kysely } from 'kysely';
+import type { Transporter } from 'nodemailer';
+import { getPartyFacts } from '../db/client.repository.ts';
+import { insertHistory, listOpenConnectionsOfCompany, upsertConnection } from '../db/connection.repository.ts';
+import { findMail, logMail } from '../db/mail-log.repository.ts';
+import type { Database } from '../db/schema.ts';
+import { CROSS_CLIENT_MODULE } from '../rules/invitation.policy.ts';
+import type { ErrorCode } from '../workflows/errors.ts';
+import type { ConnectionFacts, ConnectionView, PartyFacts } from '../workflows/messages.ts';
+import { renderMail, type MailTemplate } from './mail-templates.ts';
+
+export interface ConnectionActivityDeps {
+  db: Kysely<Database>;
+  mailer: Transporter;
+  mailFrom: string;
+}
+
+export interface TransitionRecord {
+  view: ConnectionView;
+  history: { event: string; actor: string | null; from: string | null; to: string; at: string };
+}
+
+export interface SystemMail {
+  connectionId: string;
+  /** The connection's transition number (its view version) that caused the mail. */
+  transition: number;
+  template: MailTemplate;
+  recipient: PartyFacts;
+  other: PartyFacts;
+  offerAccess: boolean;
+  expiresAt: string | null;
+}
+
+/** Derived from the event, so a resend after a crash carries the same id and is recognisable. */
+export function mailMessageId(connectionId: string, transition: number, template: MailTemplate): string {
+  return `<${connectionId}.${transition}.${template}@ccx>`;
+}
+
+const NOT_FOUND: ErrorCode = 'NOT_FOUND';
+
+export function createConnectionActivities({ db, mailer, mailFrom }: ConnectionActivityDeps) {
+  return {
+    async loadConnectionFacts(input: { sourceClientId: string; targetClientId: string }): Promise<ConnectionFacts> {
+      const source = await getPartyFacts(db, input.sourceClientId, CROSS_CLIENT_MODULE);
+      if (!source) {
+        // Retrying cannot make the source appear: the workflow was started with a bad id.
+        throw ApplicationFailure.create({
+          type: NOT_FOUND,
+          message: `source client ${input.sourceClientId} does not exist`,
+          nonRetryable: true,
+        });
+      }
+      // An unknown target is a fact the invitation policy turns into a refusal, not an error here.
+      const target = await getPartyFacts(db, input.targetClientId, CROSS_CLIENT_MODULE);
+      return { source, target: target ?? null };
+    },
+
+    /** Row and history entry together: the read model never shows a state without its history. */
+    async recordConnectionTransition({ view, history }: TransitionRecord): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await upsertConnection(trx, view);
+        await insertHistory(trx, { connectionId: view.id, version: view.version, ...history });
+      });
+    },
+
+    async sendSystemMail(mail: SystemMail): Promise<{ messageId: string; skipped: boolean }> {
+      const messageId = mailMessageId(mail.connectionId, mail.transition, mail.template);
+      // Logged already: an earlier attempt of this activity sent it and only its completion was lost.
+      if (await findMail(db, messageId)) return { messageId, skipped: true };
+
+      const language = mail.recipient.language;
+      const { subject, text } = renderMail(mail.template, language, {
+        recipient: mail.recipient,
+        other: mail.other,
+        connectionId: mail.connectionId,
+        offerAccess: mail.offerAccess,
+        expiresAt: mail.expiresAt,
+      });
+      await mailer.sendMail({
+        from: mailFrom,
+        to: mail.recipient.email,
+        subject,
+        text,
+        messageId,
+        headers: { 'X-CCX-Template': mail.template, 'Content-Language': language },
+      });
+      // At least once, not exactly once (domain.md "Mails"): a crash between the SMTP acceptance
+      // above and this insert leaves no log row, so the retry sends the mail again. That duplicate
+      // carries the same Message-ID and is therefore recognisable; we accept it. send_count > 1
+      // records the other duplicate: a timed-out attempt still sending while its retry sends too.
+      await logMail(db, {
+        messageId,
+        connectionId: mail.connectionId,
+        template: mail.template,
+        recipient: mail.recipient.email,
+        language,
+        subject,
+        sentAt: new Date(),
+      });
+      return { messageId, skipped: false };
+    },
+
+    async listConnectionsOfCompany(input: { contractingCompanyId: string }): Promise<{ connectionId: string; workflowId: string }[]> {
+      return listOpenConnectionsOfCompany(db, input.contractingCompanyId);
+    },
+  };
+}
+
+export type ConnectionActivities = ReturnType<typeof createConnectionActivities>;

@@ -1,0 +1,81 @@
+/**
+ * Records workflow histories for the replay test (test/replay.test.ts): runs representative
+ * lifecycles on a throwaway dev server with the current workflow code and writes each history to
+ * test/histories/<name>.json. Re-record only on purpose: a replay failure means a change would
+ * break running workflows — version the change (patched()) instead of re-recording.
+ *
+ *   npx tsx scripts/record-histories.ts
+ */
+import { writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { createConnectionActivities } from '../activities/connection.activities.ts';
+import { createMailTransport } from '../activities/mailer.ts';
+import { openDatabase } from '../db/connect.ts';
+import { startEmbeddedPostgres } from '../db/embedded-postgres.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { startSmtpSink } from '../runtime/smtp-sink.ts';
+import { locateTemporalCli } from '../runtime/temporal-cli.ts';
+import { bundleWorkflows } from '../runtime/worker.ts';
+import { searchAttributes } from '../temporal.config.ts';
+import { acceptUpdate, blockUpdate, connectionWorkflowId, endUpdate, invitationUpdate, unblockUpdate, withdrawUpdate, type CommandArgs } from '../workflows/messages.ts';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const out = new URL('../test/histories/', import.meta.url);
+const env = await TestWorkflowEnvironment.createLocal({
+  server: { executable: { type: 'existing-path', path: locateTemporalCli()! }, searchAttributes: Object.values(searchAttributes) },
+});
+const pg = await startEmbeddedPostgres({});
+const database = openDatabase(pg.url, { embedded: true });
+await migrateToLatest(database.db);
+const sink = await startSmtpSink({ dir: '/tmp/ccx-record-mail' });
+const taskQueue = 'record';
+const worker = await Worker.create({
+  connection: env.nativeConnection,
+  taskQueue,
+  workflowBundle: await bundleWorkflows(),
+  activities: createConnectionActivities({ db: database.db, mailer: createMailTransport(`smtp://127.0.0.1:${sink.port}`), mailFrom: 'record@ccx.invalid' }),
+});
+const client: Client = env.client;
+
+const company = 'RECORDCOMPANY0000001';
+await database.db.insertInto('contracting_companies').values({ id: company, name: 'Recorder' }).execute();
+await database.db.insertInto('contract_modules').values({ contracting_company_id: company, module: 'CROSS_CLIENT_CONNECTIONS', active: true, changed_at: new Date() }).execute();
+for (const [id, name, language] of [['RECORDSOURCE00000001', 'Morgenpost', 'de'], ['RECORDTARGET00000002', 'Abendblatt', 'en']] as const) {
+  await database.db.insertInto('clients').values({ id, contracting_company_id: company, name, email: `${name.toLowerCase()}@example.test`, language }).execute();
+}
+const A = 'RECORDSOURCE00000001';
+const B = 'RECORDTARGET00000002';
+
+type Step = [typeof acceptUpdate, string];
+async function record(name: string, steps: Step[], extra: { invitationTtlMs?: number; historyEventLimit?: number } = {}) {
+  const connectionId = randomUUID();
+  const handle = await client.workflow.start('connectionWorkflow', {
+    taskQueue,
+    workflowId: connectionWorkflowId(A, B),
+    args: [{ connectionId, sourceClientId: A, targetClientId: B, offerAccess: true, ...extra }],
+  });
+  await handle.executeUpdate(invitationUpdate, { args: [{ connectionId }] });
+  for (const [update, actor] of steps) {
+    const args: CommandArgs = { connectionId, actor };
+    await handle.executeUpdate(update, { args: [args] });
+  }
+  await handle.result();
+  const history = await handle.fetchHistory();
+  // proto3 JSON: the format `temporal workflow show --output json` writes and replay reads.
+  writeFileSync(new URL(`${name}.json`, out), historyToJSON(history));
+  console.log(`recorded ${name}: ${history.events?.length} events`);
+}
+
+await worker.runUntil(async () => {
+  await record('lifecycle-block-unblock-end', [[acceptUpdate, B], [blockUpdate, B], [unblockUpdate, B], [endUpdate, A]]);
+  await record('invitation-withdrawn', [[withdrawUpdate, A]]);
+  await record('invitation-expired', [], { invitationTtlMs: 500 });
+});
+await database.close();
+await pg.stop();
+await sink.stop();
+await env.teardown();

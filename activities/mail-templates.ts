@@ -3,12 +3,15 @@
  * the recipients are back-office contact addresses, not customers. Every mail names both clients
  * with their ids, since one contact address may look after several clients.
  */
+import type { MailTemplate } from '../machines/connection.machine.ts';
 import type { Language, PartyFacts } from '../workflows/messages.ts';
 
+export type { MailTemplate };
+// The machine names the mails; every one of them needs a template in each language (the
+// Record<MailTemplate, …> tables below fail to compile when one is missing).
 export const MAIL_TEMPLATES = [
   'invitation', 'accepted', 'declined', 'withdrawn', 'expired', 'offerAccessChanged', 'blocked', 'unblocked', 'ended',
-] as const;
-export type MailTemplate = (typeof MAIL_TEMPLATES)[number];
+] as const satisfies readonly MailTemplate[];
 
 export interface MailData {
   recipient: PartyFacts;

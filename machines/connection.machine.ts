@@ -47,12 +47,11 @@ export type ConnectionEvent = CommandEvent | { type: 'expire' } | { type: 'modul
 
 export interface SendMailParams {
   template: MailTemplate;
-  to: Party;
+  /** `otherParty`: whichever party did not send the command. */
+  to: Party | 'otherParty';
 }
 
 const actorOf = (event: ConnectionEvent): ClientId | undefined => ('actor' in event ? event.actor : undefined);
-const otherParty = (context: ConnectionContext, event: ConnectionEvent): Party =>
-  actorOf(event) === context.sourceClientId ? 'target' : 'source';
 
 export const connectionMachine = setup({
   types: {
@@ -130,13 +129,13 @@ export const connectionMachine = setup({
           target: 'blocked',
           actions: [
             'recordBlocker',
-            { type: 'sendMail', params: ({ context, event }) => ({ template: 'blocked', to: otherParty(context, event) }) },
+            { type: 'sendMail', params: { template: 'blocked', to: 'otherParty' } },
           ],
         },
         end: {
           guard: 'isParty',
           target: 'ended',
-          actions: { type: 'sendMail', params: ({ context, event }) => ({ template: 'ended', to: otherParty(context, event) }) },
+          actions: { type: 'sendMail', params: { template: 'ended', to: 'otherParty' } },
         },
       },
     },
@@ -147,13 +146,13 @@ export const connectionMachine = setup({
           target: 'active',
           actions: [
             'clearBlocker',
-            { type: 'sendMail', params: ({ context, event }) => ({ template: 'unblocked', to: otherParty(context, event) }) },
+            { type: 'sendMail', params: { template: 'unblocked', to: 'otherParty' } },
           ],
         },
         end: {
           guard: 'isParty',
           target: 'ended',
-          actions: { type: 'sendMail', params: ({ context, event }) => ({ template: 'ended', to: otherParty(context, event) }) },
+          actions: { type: 'sendMail', params: { template: 'ended', to: 'otherParty' } },
         },
       },
     },

@@ -33,7 +33,17 @@ export function roleOf(snapshot: ConnectionSnapshot, clientId: string): Party {
   return clientId === snapshot.context.sourceClientId ? 'source' : 'target';
 }
 
-/** The mails a transition asked for, in order. */
-export function mailsOf(actions: ReadonlyArray<{ type: string; params?: unknown }>): Array<{ template: MailTemplate; to: Party }> {
-  return actions.filter((a) => a.type === 'sendMail').map((a) => a.params as SendMailParams);
+/** The mails a transition asked for, in order, with `otherParty` resolved against the actor. */
+export function mailsOf(
+  actions: ReadonlyArray<{ type: string; params?: unknown }>,
+  snapshot: ConnectionSnapshot,
+  actor: string | null,
+): Array<{ template: MailTemplate; to: Party }> {
+  return actions
+    .filter((a) => a.type === 'sendMail')
+    .map((a) => {
+      const { template, to } = a.params as SendMailParams;
+      if (to !== 'otherParty') return { template, to };
+      return { template, to: actor === snapshot.context.sourceClientId ? 'target' : 'source' };
+    });
 }

@@ -5,7 +5,7 @@ import { searchAttributeDefinitions } from '../temporal.config.ts';
  * The dev server registers `--search-attribute`s shortly after its port opens; a workflow started
  * before that fails. Poll until every attribute is listed (or give up after `timeoutMs`).
  */
-export async function waitForSearchAttributes(connection: Connection, namespace: string, timeoutMs = 30_000): Promise<void> {
+export async function waitForSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string, timeoutMs = 30_000): Promise<void> {
   const wanted = Object.keys(searchAttributeDefinitions);
   const deadline = Date.now() + timeoutMs;
   for (;;) {

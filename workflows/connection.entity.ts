@@ -71,7 +71,7 @@ export class ConnectionEntity {
       { value: String(snapshot.value), context: snapshot.context, version: 1, createdAt: at, updatedAt: at, pendingMails: [] },
       workflowId,
     );
-    entity.queueMails(mailsOf(actions), 1);
+    entity.queueMails(mailsOf(actions, snapshot, input.sourceClientId), 1);
     return { entity, first: { view: entity.view(), history: { event: 'invite', actor: input.sourceClientId, from: null, to: entity.status, at } } };
   }
 
@@ -112,8 +112,8 @@ export class ConnectionEntity {
     this.snapshot = next;
     this.version += 1;
     this.updatedAt = now.toISOString();
-    this.queueMails(mailsOf(actions), this.version);
     const actor = 'actor' in event ? event.actor : null;
+    this.queueMails(mailsOf(actions, next, actor), this.version);
     return { view: this.view(), history: { event: event.type, actor, from, to: this.status, at: this.updatedAt } };
   }
 

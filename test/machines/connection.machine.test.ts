@@ -30,7 +30,7 @@ describe('the lifecycle table', () => {
   test('an invitation starts invited and mails the target', () => {
     const [snapshot, actions] = initialTransition(connectionMachine, input);
     expect(snapshot.value).toBe('invited');
-    expect(mailsOf(actions)).toEqual([{ template: 'invitation', to: 'target' }]);
+    expect(mailsOf(actions, snapshot, SOURCE)).toEqual([{ template: 'invitation', to: 'target' }]);
   });
 
   test('an invitation the workflow refused ends rejected without a mail', () => {
@@ -40,7 +40,7 @@ describe('the lifecycle table', () => {
     });
     expect(snapshot.value).toBe('rejected');
     expect(snapshot.status).toBe('done');
-    expect(mailsOf(actions)).toEqual([]);
+    expect(mailsOf(actions, snapshot, SOURCE)).toEqual([]);
   });
 
   const rows: Array<[string, () => ConnectionSnapshot, CommandEvent | { type: 'expire' }, string, { template: string; to: string } | null]> = [
@@ -61,7 +61,7 @@ describe('the lifecycle table', () => {
   test.each(rows)('%s', (_name, from, event, to, mail) => {
     const [next, actions] = transition(connectionMachine, from(), event);
     expect(next.value).toBe(to);
-    expect(mailsOf(actions)).toEqual(mail ? [mail] : []);
+    expect(mailsOf(actions, next, 'actor' in event ? event.actor : null)).toEqual(mail ? [mail] : []);
   });
 
   test('blocking records who blocked; unblocking clears it', () => {

@@ -29,7 +29,7 @@ test('a module switched off reaches open connections: accept is refused, the sta
       { name: 'Bote', language: 'en' },
     ],
   });
-  const [a, b] = company.clients as [{ id: string }, { id: string }];
+  const [a, b] = [company.clients[0]!, company.clients[1]!];
   const { handle, view } = await invite(engine, { sourceClientId: a.id, targetClientId: b.id, offerAccess: true });
 
   expect(await switchModule(company.id, false)).toEqual({ signalled: 1 });
@@ -50,7 +50,7 @@ test('declining stays possible while the module is off', async () => {
       { name: 'Rundschau', language: 'de' },
     ],
   });
-  const [a, b] = company.clients as [{ id: string }, { id: string }];
+  const [a, b] = [company.clients[0]!, company.clients[1]!];
   const { handle, view } = await invite(engine, { sourceClientId: a.id, targetClientId: b.id, offerAccess: true });
   await switchModule(company.id, false);
   await expect.poll(async () => (await handle.query(stateQuery)).context.modulesActive).toBe(false);

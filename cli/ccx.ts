@@ -6,13 +6,15 @@ import { startStack } from '../runtime/stack.ts';
 import { openDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { setupTemporal } from '../runtime/temporal-setup.ts';
+import { writeDiagrams } from '../machines/write-diagrams.ts';
 
 const usage = `usage: ccx <command>
   start            the whole stack (embedded Temporal, Postgres and SMTP unless configured)
   worker           a worker only (needs TEMPORAL_ADDRESS or a running dev server, DATABASE_URL)
   api              the HTTP API only
   migrate          apply database migrations to DATABASE_URL
-  temporal setup   register the search attributes on TEMPORAL_ADDRESS's namespace`;
+  temporal setup   register the search attributes on TEMPORAL_ADDRESS's namespace
+  diagrams [--out dir]  write the state machines as Mermaid (default docs/diagrams)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, sub] = argv;
@@ -32,6 +34,11 @@ async function main(argv: string[]): Promise<number> {
       await migrateToLatest(handle.db);
       await handle.close();
       console.log('migrations applied');
+      return 0;
+    }
+    case 'diagrams': {
+      const out = argv[1] === '--out' && argv[2] ? argv[2] : 'docs/diagrams';
+      for (const file of await writeDiagrams(out)) console.log(`wrote ${file}`);
       return 0;
     }
     case 'temporal':

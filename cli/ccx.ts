@@ -6,6 +6,7 @@ import { startStack } from '../runtime/stack.ts';
 import { openDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { setupTemporal } from '../runtime/temporal-setup.ts';
+import { runDemo } from './demo.ts';
 import { writeDiagrams } from '../machines/write-diagrams.ts';
 
 const usage = `usage: ccx <command>
@@ -14,6 +15,7 @@ const usage = `usage: ccx <command>
   api              the HTTP API only
   migrate          apply database migrations to DATABASE_URL
   temporal setup   register the search attributes on TEMPORAL_ADDRESS's namespace
+  demo             walk a running stack through a connection lifecycle over HTTP (needs CCX_OPERATOR_KEY)
   diagrams [--out dir]  write the state machines as Mermaid (default docs/diagrams)`;
 
 async function main(argv: string[]): Promise<number> {
@@ -34,6 +36,11 @@ async function main(argv: string[]): Promise<number> {
       await migrateToLatest(handle.db);
       await handle.close();
       console.log('migrations applied');
+      return 0;
+    }
+    case 'demo': {
+      if (!config.operatorKey) throw new Error('set CCX_OPERATOR_KEY to the operator key of the running stack');
+      await runDemo(`http://127.0.0.1:${config.port}`, config.operatorKey);
       return 0;
     }
     case 'diagrams': {

@@ -1,0 +1,40 @@
+/**
+ * Decision 9: every Temporal call has a deadline. With no worker the answer is 503 "outcome
+ * unknown"; a retry with the same Idempotency-Key after the worker is back converges on exactly
+ * one effect.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startTestStack, type TestStack } from '../support/stack.ts';
+import { call } from './support.ts';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack({ temporalDeadlineMs: 1500 });
+});
+afterAll(() => stack?.stop());
+
+test('no worker: 503 UNAVAILABLE, and the retry with the same key converges on one transition', async () => {
+  const op = stack.operatorKey;
+  const company = (await call(stack.app, op, 'POST', '/v1/contracting-companies', { name: 'Verlag' })).json();
+  await call(stack.app, op, 'PUT', `/v1/contracting-companies/${company.id}/modules/CROSS_CLIENT_CONNECTIONS`);
+  const mk = async (name: string) =>
+    (await call(stack.app, op, 'POST', '/v1/clients', { contractingCompanyId: company.id, name, email: `${name}@example.test`, language: 'en' })).json();
+  const a = await mk('alpha');
+  const b = await mk('beta');
+  const created = await call(stack.app, a.apiKey, 'POST', '/v1/connections', { targetClientId: b.client.id, offerAccess: true });
+  expect(created.statusCode).toBe(201);
+  const id = created.json().id;
+
+  await stack.engine.stopWorker();
+  const key = { 'idempotency-key': 'accept-while-down' };
+  const down = await call(stack.app, b.apiKey, 'POST', `/v1/connections/${id}/accept`, undefined, key);
+  expect([down.statusCode, down.json().error.code]).toEqual([503, 'UNAVAILABLE']);
+  expect(down.json().error.message).toMatch(/retry/i);
+
+  await stack.engine.startWorker();
+  const retried = await call(stack.app, b.apiKey, 'POST', `/v1/connections/${id}/accept`, undefined, key);
+  expect(retried.statusCode, retried.body).toBe(200);
+  expect(retried.json()).toMatchObject({ status: 'active', version: 2 });
+  const read = (await call(stack.app, a.apiKey, 'GET', `/v1/connections/${id}`)).json();
+  expect(read.history.map((h: { event: string }) => h.event)).toEqual(['invite', 'accept']);
+});

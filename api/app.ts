@@ -1,0 +1,68 @@
+/**
+ * The HTTP API (api.md): plugins and route groups, nothing else. Authentication, idempotency and
+ * the principal check are hooks of the route groups, so /health, /docs and unknown routes answer
+ * without a key.
+ */
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
+import { registerOpenApi } from './openapi.ts';
+import { connectionRoutes } from './routes/connections.ts';
+import { defaultHealth, healthRoutes, type Health } from './routes/health.ts';
+import { operatorRoutes } from './routes/operator.ts';
+import { useZod } from './validation.ts';
+
+export interface ApiDeps {
+  db: Kysely<Database>;
+  temporal: { client: Client; taskQueue: string; namespace: string };
+  invitationTtlMs: number;
+  /** 32 bytes: AES-256-GCM key for stored callback secrets (CCX_SECRET_KEY). */
+  secretKey: Buffer;
+  /** Deadline of every Temporal call of one request; past it the answer is 503 (default 4000). */
+  temporalDeadlineMs?: number;
+  health?: () => Promise<Health>;
+  /** CCX_ALLOW_INSECURE_CALLBACKS: plain-http callbacks to loopback (development, tests). */
+  allowInsecureCallbacks?: boolean;
+  /** Fastify logger option (default off: the caller decides where logs go). */
+  logger?: boolean;
+}
+
+export const BODY_LIMIT = 1024 * 1024; // api.md: bodies over 1 MiB → 413
+
+export function buildApp(deps: ApiDeps): FastifyInstance {
+  if (deps.secretKey.length !== 32) throw new Error('ApiDeps.secretKey must be 32 bytes');
+  const temporalDeadlineMs = deps.temporalDeadlineMs ?? 4000;
+  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: deps.logger ?? false });
+
+  app.decorateRequest('principal', null as never);
+  app.decorateRequest('idempotency', null);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  useZod(app);
+
+  // JSON only: no text/plain parser (→ 415), and an empty JSON body counts as no body, so
+  // body-less commands work with clients that always send Content-Type: application/json.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body.length === 0) return done(null, undefined);
+    void parseJson(request, body as string, done); // callback style: it answers through `done`
+  });
+
+  registerOpenApi(app);
+  void app.register(healthRoutes(deps.health ?? defaultHealth({ db: deps.db, temporal: deps.temporal, timeoutMs: temporalDeadlineMs })));
+  void app.register(operatorRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs }));
+  void app.register(
+    connectionRoutes({
+      db: deps.db,
+      temporal: deps.temporal,
+      invitationTtlMs: deps.invitationTtlMs,
+      secretKey: deps.secretKey,
+      temporalDeadlineMs,
+      allowInsecureCallbacks: deps.allowInsecureCallbacks ?? false,
+    }),
+  );
+  return app;
+}

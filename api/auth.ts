@@ -1,0 +1,118 @@
+/**
+ * API keys (api.md "Principals and keys"). A key is `ccx_<prefix>_<secret>`: the 12-character
+ * prefix is stored in clear for the lookup, the whole key only as SHA-256 — keys are random
+ * (256-bit secret), not passwords, so a fast hash compared in constant time is enough
+ * (design.md: a slow hash per request costs too much on 2 cores).
+ */
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { FastifyRequest } from 'fastify';
+import { v7 as uuidv7 } from 'uuid';
+import { findApiKeyByPrefix, insertApiKey } from '../db/api-key.repository.ts';
+import type { Database } from '../db/schema.ts';
+import { ErrorCode } from '../workflows/errors.ts';
+import { ApiError } from './errors.ts';
+
+export type Principal =
+  | { kind: 'operator'; id: 'operator' }
+  | { kind: 'client'; id: `client:${string}`; clientId: string };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `requirePrincipal` on every authenticated route. */
+    principal: Principal;
+  }
+}
+
+export const operatorPrincipal: Principal = { kind: 'operator', id: 'operator' };
+export const clientPrincipal = (clientId: string): Principal => ({ kind: 'client', id: `client:${clientId}`, clientId });
+
+const PREFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const KEY_FORMAT = /^ccx_([a-z0-9]{12})_(.+)$/;
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/**
+ * The lookup prefix of a presented key. Keys of another shape (a hand-picked CCX_OPERATOR_KEY)
+ * get a prefix derived from their hash, so every key can be found with one indexed lookup.
+ */
+export function lookupPrefix(key: string): string {
+  return KEY_FORMAT.exec(key)?.[1] ?? `h:${sha256(key).toString('hex').slice(0, 16)}`;
+}
+
+export function generateApiKey(): string {
+  let prefix = '';
+  for (let i = 0; i < 12; i++) prefix += PREFIX_ALPHABET[randomInt(PREFIX_ALPHABET.length)];
+  return `ccx_${prefix}_${randomBytes(32).toString('base64url')}`;
+}
+
+/** Stores a new key for the principal and returns it in plaintext — the only time it is seen. */
+export async function createApiKey(db: Kysely<Database>, principal: Principal): Promise<{ apiKey: string; keyId: string }> {
+  for (;;) {
+    const apiKey = generateApiKey();
+    const keyId = uuidv7();
+    const stored = await insertApiKey(db, {
+      id: keyId,
+      prefix: lookupPrefix(apiKey),
+      hash: sha256(apiKey).toString('hex'),
+      principal: principal.id,
+      clientId: principal.kind === 'client' ? principal.clientId : null,
+    });
+    if (stored) return { apiKey, keyId }; // else: a prefix collision (1 in 36^12): draw again
+  }
+}
+
+/**
+ * Bootstrap: makes CCX_OPERATOR_KEY a valid operator key. Idempotent across restarts and
+ * concurrent processes. A key an operator has revoked stays revoked (we report it, not revive it).
+ */
+export async function ensureOperatorKey(db: Kysely<Database>, key: string): Promise<{ keyId: string; created: boolean; revoked: boolean }> {
+  if (key.length === 0) throw new Error('CCX_OPERATOR_KEY is empty');
+  const prefix = lookupPrefix(key);
+  const hash = sha256(key).toString('hex');
+  const keyId = uuidv7();
+  if (await insertApiKey(db, { id: keyId, prefix, hash, principal: operatorPrincipal.id, clientId: null })) {
+    return { keyId, created: true, revoked: false };
+  }
+  const row = await findApiKeyByPrefix(db, prefix);
+  if (!row || row.hash !== hash || row.principal !== operatorPrincipal.id) {
+    throw new Error('CCX_OPERATOR_KEY clashes with a stored key of the same prefix; choose another key');
+  }
+  return { keyId: row.id, created: false, revoked: row.revoked_at !== null };
+}
+
+const unauthenticated = (message: string) => new ApiError(ErrorCode.UNAUTHENTICATED, message);
+
+/** The principal of `Authorization: Bearer <key>`; 401 for a missing, unknown or revoked key. */
+export async function authenticate(db: Kysely<Database>, authorization: string | undefined): Promise<Principal> {
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '');
+  if (!match?.[1]) throw unauthenticated('missing API key: send Authorization: Bearer <key>');
+  const key = match[1];
+  const row = await findApiKeyByPrefix(db, lookupPrefix(key));
+  const stored = row ? Buffer.from(row.hash, 'hex') : undefined;
+  const presented = sha256(key);
+  if (!row || !stored || stored.length !== presented.length || !timingSafeEqual(stored, presented)) {
+    throw unauthenticated('unknown API key');
+  }
+  if (row.revoked_at !== null) throw unauthenticated('API key revoked');
+  if (row.principal === operatorPrincipal.id) return operatorPrincipal;
+  if (row.client_id && row.principal === `client:${row.client_id}`) return clientPrincipal(row.client_id);
+  throw unauthenticated('API key has no valid principal');
+}
+
+/**
+ * onRequest hook for a group of routes: authenticates and insists on the principal kind. A client
+ * key on operator routes (and an operator key on client routes: it acts as no client) → 403.
+ */
+export function requirePrincipal(db: Kysely<Database>, kind: Principal['kind']) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const principal = await authenticate(db, request.headers.authorization);
+    if (principal.kind !== kind) {
+      throw new ApiError(
+        ErrorCode.FORBIDDEN_ACTOR,
+        kind === 'operator' ? 'this route needs an operator key' : 'this route needs a client key: the acting client comes from the key',
+      );
+    }
+    request.principal = principal;
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * Connection commands as the API runs them: pre-check against the read model with the same pure
+ * policy the workflow uses (design.md decision 6), then Temporal with a deadline (decision 9).
+ * Identity (decision 5): the API mints the connection id; workflow id `connection:<src>:<tgt>` is
+ * the one-open-connection-per-pair lock.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import { getPartyFacts } from '../db/client.repository.ts';
+import { findOpenConnection, getConnection, setCallbackSecret, toConnectionView } from '../db/connection.repository.ts';
+import type { Database } from '../db/schema.ts';
+import { checkInvitation, CROSS_CLIENT_MODULE } from '../rules/invitation.policy.ts';
+import { searchAttributes } from '../temporal.config.ts';
+import { ErrorCode } from '../workflows/errors.ts';
+import {
+  acceptUpdate,
+  blockUpdate,
+  connectionWorkflowId,
+  declineUpdate,
+  endUpdate,
+  invitationUpdate,
+  setOfferAccessUpdate,
+  unblockUpdate,
+  viewQuery,
+  withdrawUpdate,
+  type ConnectionView,
+  type ConnectionWorkflowInput,
+} from '../workflows/messages.ts';
+import { ApiError, outcomeUnknown } from './errors.ts';
+import { encryptSecret } from './secrets.ts';
+
+export interface ConnectionServiceDeps {
+  db: Kysely<Database>;
+  temporal: { client: Client; taskQueue: string };
+  invitationTtlMs: number;
+  secretKey: Buffer;
+  temporalDeadlineMs: number;
+  allowInsecureCallbacks: boolean;
+}
+
+export interface Invitation {
+  sourceClientId: string;
+  targetClientId: string;
+  offerAccess: boolean;
+  callback?: { url: string; secret: string };
+  /** Minted by the API (or by the first attempt of an idempotent retry). */
+  connectionId: string;
+  updateId: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const notFound = () => new ApiError(ErrorCode.NOT_FOUND, 'connection not found');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Every Temporal call of one request shares one deadline; past it the outcome is unknown (503). */
+function withDeadline<T>(deps: ConnectionServiceDeps, fn: (deadline: number) => Promise<T>): Promise<T> {
+  const deadline = Date.now() + deps.temporalDeadlineMs;
+  return deps.temporal.client.withDeadline(deadline, () => fn(deadline));
+}
+
+function checkCallbackUrl(url: string, allowInsecure: boolean): void {
+  const parsed = new URL(url);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
+  if (parsed.protocol === 'https:' || (allowInsecure && loopback)) return;
+  throw new ApiError(ErrorCode.INVALID_REQUEST, 'callback.url must use https', {
+    location: 'body',
+    issues: [{ field: 'callback.url', message: 'must use https' }],
+  });
+}
+
+export async function invite(deps: ConnectionServiceDeps, inv: Invitation): Promise<ConnectionView> {
+  const { db } = deps;
+  if (inv.callback) checkCallbackUrl(inv.callback.url, deps.allowInsecureCallbacks);
+
+  // A retry of an invitation whose first attempt took effect: answer with what was recorded
+  // (before the pre-check, which would otherwise call our own connection a duplicate).
+  const recorded = await getConnection(db, inv.connectionId);
+  if (recorded && recorded.source_client_id === inv.sourceClientId) return finish(deps, inv, toConnectionView(recorded));
+
+  const [source, target] = await Promise.all([
+    getPartyFacts(db, inv.sourceClientId, CROSS_CLIENT_MODULE),
+    getPartyFacts(db, inv.targetClientId, CROSS_CLIENT_MODULE),
+  ]);
+  if (!source) throw new ApiError(ErrorCode.UNAUTHENTICATED, 'the client of this key no longer exists');
+  const facts = { source, target: target ?? null };
+  const refusal = checkInvitation({ ...facts, hasCallback: inv.callback !== undefined });
+  if (refusal) throw new ApiError(refusal.code, refusal.message, refusal.details);
+  if (await findOpenConnection(db, inv.sourceClientId, inv.targetClientId)) throw connectionExists();
+
+  const input: ConnectionWorkflowInput = {
+    connectionId: inv.connectionId,
+    sourceClientId: inv.sourceClientId,
+    targetClientId: inv.targetClientId,
+    offerAccess: inv.offerAccess,
+    callbackUrl: inv.callback?.url ?? null,
+    invitationTtlMs: deps.invitationTtlMs,
+    facts,
+  };
+  const summary = `${source.name} invites ${target?.name ?? inv.targetClientId}`;
+  const view = await withDeadline(deps, (deadline) => startInvitation(deps, input, summary, inv.updateId, deadline));
+  return finish(deps, inv, view);
+}
+
+const connectionExists = () => new ApiError(ErrorCode.CONNECTION_EXISTS, 'an open connection between these clients already exists');
+
+/** Starts the workflow and waits (update `invitation`) until the invitation is recorded. */
+async function startInvitation(
+  deps: ConnectionServiceDeps,
+  input: ConnectionWorkflowInput,
+  summary: string,
+  updateId: string,
+  deadline: number,
+): Promise<ConnectionView> {
+  const { client, taskQueue } = deps.temporal;
+  const workflowId = connectionWorkflowId(input.sourceClientId, input.targetClientId);
+  const invitation = { args: [{ connectionId: input.connectionId }] as [{ connectionId: string }], updateId };
+  for (;;) {
+    try {
+      const handle = await client.workflow.start('connectionWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        // Lets a retry recognise its own run without a worker answering a query.
+        memo: { connectionId: input.connectionId },
+        typedSearchAttributes: [
+          { key: searchAttributes.ConnectionStatus, value: 'invited' },
+          { key: searchAttributes.SourceClientId, value: input.sourceClientId },
+          { key: searchAttributes.TargetClientId, value: input.targetClientId },
+          { key: searchAttributes.OfferAccess, value: input.offerAccess },
+        ],
+        staticSummary: summary,
+      });
+      return await handle.executeUpdate(invitationUpdate, invitation);
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      const handle = client.workflow.getHandle(workflowId);
+      if ((await runningConnectionId(deps, workflowId)) === input.connectionId) {
+        return await handle.executeUpdate(invitationUpdate, invitation); // our own first attempt
+      }
+      if (await findOpenConnection(deps.db, input.sourceClientId, input.targetClientId)) throw connectionExists();
+      // The pair's previous connection is final but its run is still sending its last mails.
+      if (Date.now() + 300 > deadline) throw outcomeUnknown();
+      await sleep(200);
+    }
+  }
+}
+
+async function runningConnectionId(deps: ConnectionServiceDeps, workflowId: string): Promise<string | undefined> {
+  const handle = deps.temporal.client.workflow.getHandle(workflowId);
+  const description = await handle.describe();
+  const fromMemo = description.memo?.connectionId;
+  if (typeof fromMemo === 'string') return fromMemo;
+  return (await handle.query(viewQuery)).id; // runs started by other callers may lack the memo
+}
+
+/** Stores the callback secret once the connection exists; a rejection becomes its error. */
+async function finish(deps: ConnectionServiceDeps, inv: Invitation, view: ConnectionView): Promise<ConnectionView> {
+  if (view.status === 'rejected' && view.rejection) {
+    // The workflow's own re-check refused what the pre-check passed (a race with a module switch).
+    const code = view.rejection.code as ErrorCode;
+    throw new ApiError(Object.values(ErrorCode).includes(code) ? code : ErrorCode.RULE_REJECTED, view.rejection.message, {
+      connectionId: view.id,
+    });
+  }
+  if (inv.callback) await setCallbackSecret(deps.db, view.id, encryptSecret(deps.secretKey, inv.callback.secret));
+  return view;
+}
+
+export const commands = {
+  accept: acceptUpdate,
+  decline: declineUpdate,
+  withdraw: withdrawUpdate,
+  block: blockUpdate,
+  unblock: unblockUpdate,
+  end: endUpdate,
+} as const;
+export type CommandName = keyof typeof commands | 'setOfferAccess';
+
+/** The connection if the caller is one of its parties; 404 otherwise (never leak others' ids). */
+export async function visibleConnection(db: Kysely<Database>, id: string, callerClientId: string) {
+  if (!UUID.test(id)) throw notFound();
+  const row = await getConnection(db, id);
+  if (!row || (row.source_client_id !== callerClientId && row.target_client_id !== callerClientId)) throw notFound();
+  return row;
+}
+
+/**
+ * Sends a command as a Workflow Update; the workflow's validator decides (FORBIDDEN_ACTOR,
+ * INVALID_TRANSITION, …) and the handler returns the recorded view. `getHandle` addresses the
+ * latest run: if that belongs to a newer connection, the validator refuses the id mismatch.
+ */
+export async function runCommand(
+  deps: ConnectionServiceDeps,
+  cmd: { connectionId: string; callerClientId: string; name: CommandName; offerAccess?: boolean; updateId: string },
+): Promise<ConnectionView> {
+  const row = await visibleConnection(deps.db, cmd.connectionId, cmd.callerClientId);
+  const handle = deps.temporal.client.workflow.getHandle(row.workflow_id);
+  const base = { connectionId: row.id, actor: cmd.callerClientId };
+  return withDeadline(deps, () =>
+    cmd.name === 'setOfferAccess'
+      ? handle.executeUpdate(setOfferAccessUpdate, { args: [{ ...base, offerAccess: cmd.offerAccess ?? false }], updateId: cmd.updateId })
+      : handle.executeUpdate(commands[cmd.name], { args: [base], updateId: cmd.updateId }),
+  );
+}

@@ -1,0 +1,170 @@
+/**
+ * The one place that turns failures into HTTP answers `{error: {code, message, details?}}`
+ * (api.md "Errors", design.md decision 9). Business refusals arrive as ApiError (API-side checks)
+ * or as Temporal ApplicationFailure whose `type` is the code; both go through `statusByCode`.
+ */
+import {
+  ApplicationFailure,
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidCursorError } from '../db/connection.repository.ts';
+import { ErrorCode } from '../workflows/errors.ts';
+
+/**
+ * Codes the API adds where api.md has none: a taken company/client id on create, and a bug.
+ * (Recorded as a contract extension in the issue note.)
+ */
+export const ApiOnlyCode = { ID_EXISTS: 'ID_EXISTS', INTERNAL: 'INTERNAL' } as const;
+export type ApiErrorCode = ErrorCode | (typeof ApiOnlyCode)[keyof typeof ApiOnlyCode];
+
+export const statusByCode: Record<ApiErrorCode, number> = {
+  INVALID_REQUEST: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN_ACTOR: 403,
+  NOT_FOUND: 404,
+  TARGET_NOT_FOUND: 404,
+  INVALID_TRANSITION: 409,
+  CONNECTION_EXISTS: 409,
+  PAYOUT_ALREADY_PAID: 409,
+  ORDER_CONFLICT: 409,
+  IDEMPOTENCY_CONFLICT: 409,
+  IDEMPOTENCY_IN_PROGRESS: 409,
+  ID_EXISTS: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  SELF_CONNECTION: 422,
+  CONTRACT_MODULE_INACTIVE: 422,
+  RULE_REJECTED: 422,
+  ITEM_UNAVAILABLE: 422,
+  REFUND_EXCEEDS_PAYMENT: 422,
+  CURRENCY_MISMATCH: 422,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+};
+
+const isKnownCode = (code: string): code is ApiErrorCode => Object.hasOwn(statusByCode, code);
+
+export class ApiError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+    this.statusCode = statusByCode[code];
+  }
+
+  toBody(): { error: { code: string; message: string; details?: Record<string, unknown> } } {
+    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
+  }
+}
+
+export const outcomeUnknown = () =>
+  new ApiError(ErrorCode.UNAVAILABLE, 'outcome unknown, retry with the same Idempotency-Key');
+
+// gRPC status codes meaning "we do not know whether the call took effect".
+const UNKNOWN_OUTCOME_GRPC = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+
+function causes(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = err; e instanceof Error && chain.length < 10; e = e.cause) chain.push(e);
+  return chain;
+}
+
+function fromApplicationFailure(failure: ApplicationFailure): ApiError {
+  const code = failure.type ?? '';
+  // The server's answer when the run closed (e.g. continued as new) while our update was in
+  // flight: whether it took effect is unknown, so the caller retries with the same key.
+  if (code === 'AcceptedUpdateCompletedWorkflow') return outcomeUnknown();
+  const first: unknown = failure.details?.[0];
+  const details = first && typeof first === 'object' ? (first as Record<string, unknown>) : undefined;
+  if (isKnownCode(code)) return new ApiError(code, failure.message, details);
+  // A failure type outside the table is a bug in the workflow, not a business refusal.
+  return new ApiError(ApiOnlyCode.INTERNAL, 'internal error', { type: code });
+}
+
+/**
+ * Maps an error from a Temporal client call; undefined when it is not one. An update aimed at a
+ * run that has already closed (final state) reads as "not allowed in the current state".
+ */
+export function fromTemporalError(err: unknown): ApiError | undefined {
+  if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowFailedError) {
+    if (err.cause instanceof ApplicationFailure) return fromApplicationFailure(err.cause);
+    return new ApiError(ErrorCode.INVALID_TRANSITION, 'the connection no longer accepts commands');
+  }
+  if (err instanceof ApplicationFailure) return fromApplicationFailure(err);
+  if (err instanceof WorkflowExecutionAlreadyStartedError) {
+    return new ApiError(ErrorCode.CONNECTION_EXISTS, 'an open connection between these clients already exists');
+  }
+  if (err instanceof WorkflowNotFoundError) {
+    return new ApiError(ErrorCode.INVALID_TRANSITION, 'the connection is in a final state');
+  }
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || err instanceof ServiceError) return outcomeUnknown();
+  if (causes(err).some((e) => isGrpcServiceError(e) && UNKNOWN_OUTCOME_GRPC.has(e.code))) return outcomeUnknown();
+  return undefined;
+}
+
+// Postgres unreachable (network, pool timeout, server shutting down): the outcome is unknown too.
+const PG_UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE']);
+function isDatabaseUnavailable(err: unknown): boolean {
+  return causes(err).some((e) => {
+    const code = (e as { code?: unknown }).code;
+    const message = (e as Error).message ?? '';
+    if (typeof code === 'string' && (PG_UNAVAILABLE_ERRNO.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300')) {
+      return true;
+    }
+    return /timeout exceeded when trying to connect|Connection terminated/i.test(message);
+  });
+}
+
+function fromFastifyError(err: FastifyError): ApiError | undefined {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError(ErrorCode.PAYLOAD_TOO_LARGE, 'request body larger than 1 MiB');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'request bodies must be application/json');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError(ErrorCode.INVALID_REQUEST, 'request body is not valid JSON');
+  }
+  if (err.validation) {
+    const issues = err.validation.map((v) => ({ field: v.instancePath.replace(/^\//, '').replaceAll('/', '.'), message: v.message }));
+    return new ApiError(ErrorCode.INVALID_REQUEST, err.message, { location: err.validationContext, issues });
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    if (err.statusCode === 404) return new ApiError(ErrorCode.NOT_FOUND, err.message);
+    return new ApiError(ErrorCode.INVALID_REQUEST, err.message);
+  }
+  return undefined;
+}
+
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof InvalidCursorError) {
+    return new ApiError(ErrorCode.INVALID_REQUEST, 'invalid cursor', { location: 'querystring', issues: [{ field: 'cursor', message: 'invalid cursor' }] });
+  }
+  const mapped = fromTemporalError(err) ?? (err instanceof Error ? fromFastifyError(err as FastifyError) : undefined);
+  if (mapped) return mapped;
+  if (isDatabaseUnavailable(err)) return outcomeUnknown();
+  return new ApiError(ApiOnlyCode.INTERNAL, 'internal error');
+}
+
+export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const apiError = toApiError(err);
+  if (apiError.statusCode >= 500) request.log.error({ err }, `answered ${apiError.statusCode} ${apiError.code}`);
+  void reply.code(apiError.statusCode).send(apiError.toBody());
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
+  const apiError = new ApiError(ErrorCode.NOT_FOUND, `no route ${request.method} ${request.url.split('?')[0]}`);
+  void reply.code(404).send(apiError.toBody());
+}

@@ -1,0 +1,129 @@
+/**
+ * `Idempotency-Key` (api.md "Conventions"), as two hooks on the authenticated route groups:
+ * preHandler claims the key (or answers from the record), onSend records the answer. Scoped to
+ * the principal, kept 24 h. 2xx and 4xx are recorded; a 5xx releases the row so the retry runs
+ * again — with the same minted id and the same Temporal update id, so it converges on one effect.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import {
+  claimIdempotencyKey,
+  recordIdempotentResponse,
+  releaseIdempotencyKey,
+} from '../db/idempotency.repository.ts';
+import type { Database } from '../db/schema.ts';
+import { ErrorCode } from '../workflows/errors.ts';
+import { ApiError } from './errors.ts';
+
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/** Longer than any request may take (Temporal deadline ~4 s): only a crashed process leaves one. */
+export const IDEMPOTENCY_LEASE_MS = 60_000;
+
+export interface IdempotencyContext {
+  principal: string;
+  key: string;
+  /** Minted by the first attempt; connection ids and fan-out ids come from here. */
+  mintedId: string;
+  /** The Temporal update id of this request (see `updateIdFor`). */
+  updateId: string;
+  recording: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotency: IdempotencyContext | null;
+  }
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/; // visible ASCII, like a header token
+
+const sha256hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** Temporal update id for (principal, Idempotency-Key): a retry addresses the same update. */
+export const updateIdFor = (principal: string, key: string): string => sha256hex(`${principal}\n${key}`);
+
+/** JSON with sorted keys: the same body in another key order is the same request. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Method, path with query, and body: the same key on another route counts as another body. */
+export const requestHash = (method: string, url: string, body: unknown): string =>
+  sha256hex(`${method} ${url}\n${canonicalJson(body)}`);
+
+/** The id this request mints (stable across retries when it carries an Idempotency-Key). */
+export const mintedIdOf = (request: FastifyRequest): string => request.idempotency?.mintedId ?? uuidv7();
+export const updateIdOf = (request: FastifyRequest): string => request.idempotency?.updateId ?? randomUUID();
+
+export function registerIdempotency(app: FastifyInstance, db: Kysely<Database>): void {
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    const header = request.headers['idempotency-key'];
+    if (!STATE_CHANGING.has(request.method) || header === undefined) return;
+    if (typeof header !== 'string' || !KEY_FORMAT.test(header)) {
+      throw new ApiError(ErrorCode.INVALID_REQUEST, 'Idempotency-Key must be 1–255 visible ASCII characters', {
+        location: 'headers',
+        issues: [{ field: 'Idempotency-Key', message: 'invalid format' }],
+      });
+    }
+    const principal = request.principal.id;
+    const requestHashValue = requestHash(request.method, request.url, request.body);
+    const claim = await claimIdempotencyKey(
+      db,
+      { principal, key: header, requestHash: requestHashValue, mintedId: uuidv7() },
+      { ttlMs: IDEMPOTENCY_TTL_MS, leaseMs: IDEMPOTENCY_LEASE_MS },
+    );
+    const { record } = claim;
+    if (claim.claimed) {
+      request.idempotency = {
+        principal,
+        key: header,
+        mintedId: record.minted_id ?? uuidv7(),
+        updateId: updateIdFor(principal, header),
+        recording: true,
+      };
+      return;
+    }
+    if (record.request_hash !== requestHashValue) {
+      throw new ApiError(ErrorCode.IDEMPOTENCY_CONFLICT, 'this Idempotency-Key was used with another request');
+    }
+    if (record.state !== 'done' || record.status_code === null) {
+      throw new ApiError(ErrorCode.IDEMPOTENCY_IN_PROGRESS, 'a request with this Idempotency-Key is still running');
+    }
+    reply.code(record.status_code).header('idempotent-replayed', 'true');
+    return reply.send(record.response_body ?? undefined);
+  });
+
+  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const context = request.idempotency;
+    if (!context?.recording) return payload;
+    context.recording = false;
+    try {
+      if (reply.statusCode >= 500) {
+        await releaseIdempotencyKey(db, context.principal, context.key, reply.statusCode);
+      } else {
+        await recordIdempotentResponse(db, context.principal, context.key, reply.statusCode, parsePayload(payload));
+      }
+    } catch (err) {
+      // The answer still goes out; the row stays in progress until its lease runs out.
+      request.log.error({ err }, 'could not record the idempotent response');
+    }
+    return payload;
+  });
+}
+
+function parsePayload(payload: unknown): unknown {
+  if (typeof payload !== 'string' || payload.length === 0) return null;
+  try {
+    return JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+}

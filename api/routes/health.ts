@@ -1,0 +1,82 @@
+/**
+ * GET /health (no auth): 200 when Temporal answers, Postgres answers and a worker polls the task
+ * queue; else 503 naming the failing part. Each probe has its own short timeout, so a hanging
+ * dependency shows up as "unavailable" instead of hanging the probe.
+ */
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { sql, type Kysely } from 'kysely';
+import { z } from 'zod';
+import type { Database } from '../../db/schema.ts';
+
+export type PartHealth = 'ok' | 'unavailable';
+export interface Health {
+  temporal: PartHealth;
+  database: PartHealth;
+  worker: PartHealth;
+}
+
+export interface HealthDeps {
+  db: Kysely<Database>;
+  temporal: { client: Client; taskQueue: string; namespace: string };
+  timeoutMs: number;
+}
+
+/** A worker polls at least once a minute (long polls last ~60 s); allow some slack. */
+const POLLER_FRESH_MS = 70_000;
+const TASK_QUEUE_TYPE_WORKFLOW = 1;
+const TASK_QUEUE_KIND_NORMAL = 1;
+
+function within<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const toMs = (seconds: unknown, nanos: unknown) => Number(String(seconds ?? 0)) * 1000 + Number(nanos ?? 0) / 1e6;
+
+export function defaultHealth(deps: HealthDeps): () => Promise<Health> {
+  const { client, taskQueue, namespace } = deps.temporal;
+  const service = client.connection.workflowService;
+  const probe = async (check: () => Promise<boolean>): Promise<PartHealth> =>
+    (await within(deps.timeoutMs, check()).catch(() => false)) ? 'ok' : 'unavailable';
+
+  return async () => {
+    const [temporal, database, worker] = await Promise.all([
+      probe(async () => (await service.getSystemInfo({}), true)),
+      probe(async () => (await sql`select 1`.execute(deps.db), true)),
+      probe(async () => {
+        const res = await service.describeTaskQueue({
+          namespace,
+          taskQueue: { name: taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
+          taskQueueType: TASK_QUEUE_TYPE_WORKFLOW,
+        });
+        const now = Date.now();
+        return (res.pollers ?? []).some((p) => p.lastAccessTime && now - toMs(p.lastAccessTime.seconds, p.lastAccessTime.nanos) < POLLER_FRESH_MS);
+      }),
+    ]);
+    return { temporal, database, worker };
+  };
+}
+
+const Part = z.enum(['ok', 'unavailable']);
+const HealthBody = z.object({ temporal: Part, database: Part, worker: Part });
+// A 503 also carries the usual error object, so clients handling errors generically see it too.
+const HealthFailure = HealthBody.extend({ error: z.object({ code: z.literal('UNAVAILABLE'), message: z.string() }) });
+
+export function healthRoutes(check: () => Promise<Health>) {
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.get(
+      '/health',
+      { schema: { tags: ['health'], summary: 'Temporal, Postgres and a worker answer', response: { 200: HealthBody, 503: HealthFailure } } },
+      async (_request, reply) => {
+        const health = await check();
+        const failing = (['temporal', 'database', 'worker'] as const).filter((part) => health[part] !== 'ok');
+        if (failing.length === 0) return reply.code(200).send(health);
+        return reply.code(503).send({ ...health, error: { code: 'UNAVAILABLE', message: `unavailable: ${failing.join(', ')}` } });
+      },
+    );
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * Operator routes (api.md "Operator"): contracting companies, contract modules, clients, keys.
+ * Rule sets come with the rules issue.
+ */
+import { randomInt } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client as TemporalClient } from '@temporalio/client';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { revokeApiKey } from '../../db/api-key.repository.ts';
+import { getClient, insertClient, listClientsOfCompany } from '../../db/client.repository.ts';
+import { getCompany, insertCompany, listModules, setModule, type Company as CompanyRow } from '../../db/company.repository.ts';
+import type { Client as ClientRow, Database } from '../../db/schema.ts';
+import { CROSS_CLIENT_MODULE } from '../../rules/invitation.policy.ts';
+import { ErrorCode } from '../../workflows/errors.ts';
+import type { ModuleFanoutInput } from '../../workflows/messages.ts';
+import { clientPrincipal, createApiKey, requirePrincipal } from '../auth.ts';
+import { ApiError, ApiOnlyCode } from '../errors.ts';
+import { mintedIdOf, registerIdempotency } from '../idempotency.ts';
+import { ApiKeyCreated, Client, Company, CompanyDetail, CreateClientBody, CreateCompanyBody, ErrorBody, ModuleName } from '../schemas.ts';
+
+export interface OperatorDeps {
+  db: Kysely<Database>;
+  temporal: { client: TemporalClient; taskQueue: string };
+  temporalDeadlineMs: number;
+}
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+/** 20 × log2(36) ≈ 103 bits: collisions are not a practical concern, but inserts still check. */
+export function generateEntityId(): string {
+  let id = '';
+  for (let i = 0; i < 20; i++) id += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
+  return id;
+}
+
+const companyView = (c: CompanyRow) => ({ id: c.id, name: c.name, createdAt: c.created_at.toISOString() });
+const clientView = (c: ClientRow) => ({
+  id: c.id,
+  contractingCompanyId: c.contracting_company_id,
+  name: c.name,
+  email: c.email,
+  language: c.language,
+  createdAt: c.created_at.toISOString(),
+});
+
+const idTaken = (what: string, id: string) => new ApiError(ApiOnlyCode.ID_EXISTS, `a ${what} with id ${id} already exists`);
+const notFound = (what: string, id: string) => new ApiError(ErrorCode.NOT_FOUND, `${what} ${id} not found`);
+
+const tags = ['operator'];
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
+const CompanyParams = z.object({ id: z.string() });
+const ModuleParams = z.object({ id: z.string(), module: ModuleName });
+const KeyParams = z.object({ keyId: z.string() });
+
+export function operatorRoutes(deps: OperatorDeps) {
+  const { db } = deps;
+
+  /**
+   * Module switched: a short workflow signals every affected connection (design.md decision 7).
+   * Its id carries the request's minted id, so an idempotent retry cannot start a second one.
+   */
+  async function tellConnections(request: FastifyRequest, companyId: string, module: string, active: boolean): Promise<void> {
+    // Only this module is known to connections; the signal carries no module name.
+    if (module !== CROSS_CLIENT_MODULE) return;
+    const { client, taskQueue } = deps.temporal;
+    const input: ModuleFanoutInput = { contractingCompanyId: companyId, module, active };
+    try {
+      await client.withDeadline(Date.now() + deps.temporalDeadlineMs, () =>
+        client.workflow.start('moduleFanoutWorkflow', {
+          taskQueue,
+          workflowId: `modules:${companyId}:${module}:${mintedIdOf(request)}`,
+          args: [input],
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          staticSummary: `${module} switched ${active ? 'on' : 'off'} for ${companyId}`,
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err; // else: a retry; already told
+    }
+  }
+
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.addHook('onRequest', requirePrincipal(db, 'operator'));
+    registerIdempotency(app, db);
+
+    app.post(
+      '/v1/contracting-companies',
+      { schema: { tags, summary: 'Create a contracting company', body: CreateCompanyBody, response: { 201: Company, ...errors } } },
+      async (request, reply) => {
+        const body = request.body as z.infer<typeof CreateCompanyBody>;
+        const row = await insertCompany(db, { id: body.id ?? generateEntityId(), name: body.name });
+        if (!row) throw idTaken('contracting company', body.id ?? '');
+        return reply.code(201).send(companyView(row));
+      },
+    );
+
+    app.get(
+      '/v1/contracting-companies/:id',
+      { schema: { tags, summary: 'A contracting company with its modules and clients', params: CompanyParams, response: { 200: CompanyDetail, ...errors } } },
+      async (request) => {
+        const { id } = request.params as z.infer<typeof CompanyParams>;
+        const company = await getCompany(db, id);
+        if (!company) throw notFound('contracting company', id);
+        const [modules, clients] = await Promise.all([listModules(db, id), listClientsOfCompany(db, id)]);
+        return {
+          ...companyView(company),
+          modules: modules.map((m) => ({ module: m.module, active: m.active, changedAt: m.changed_at.toISOString() })),
+          clients: clients.map(clientView),
+        };
+      },
+    );
+
+    for (const [method, active] of [['PUT', true], ['DELETE', false]] as const) {
+      app.route({
+        method,
+        url: '/v1/contracting-companies/:id/modules/:module',
+        schema: { tags, summary: `Switch a contract module ${active ? 'on' : 'off'}; connections are told`, params: ModuleParams, response: { 204: z.null(), ...errors } },
+        handler: async (request, reply) => {
+          const { id, module } = request.params as z.infer<typeof ModuleParams>;
+          if (!(await getCompany(db, id))) throw notFound('contracting company', id);
+          await setModule(db, id, module, active);
+          await tellConnections(request, id, module, active);
+          return reply.code(204).send();
+        },
+      });
+    }
+
+    app.post(
+      '/v1/clients',
+      { schema: { tags, summary: 'Create a client and its first API key', body: CreateClientBody, response: { 201: z.object({ client: Client, apiKey: z.string() }), ...errors } } },
+      async (request, reply) => {
+        const body = request.body as z.infer<typeof CreateClientBody>;
+        if (!(await getCompany(db, body.contractingCompanyId))) throw notFound('contracting company', body.contractingCompanyId);
+        const id = body.id ?? generateEntityId();
+        // One transaction: a client never exists without its key, nor a key without its client.
+        const result = await db.transaction().execute(async (trx) => {
+          const row = await insertClient(trx, { id, contracting_company_id: body.contractingCompanyId, name: body.name, email: body.email, language: body.language });
+          if (!row) throw idTaken('client', id);
+          const { apiKey } = await createApiKey(trx, clientPrincipal(row.id));
+          return { client: clientView(row), apiKey };
+        });
+        return reply.code(201).send(result);
+      },
+    );
+
+    app.post(
+      '/v1/clients/:id/api-keys',
+      { schema: { tags, summary: 'Another API key for a client (shown once)', params: CompanyParams, response: { 201: ApiKeyCreated, ...errors } } },
+      async (request, reply) => {
+        const { id } = request.params as { id: string };
+        if (!(await getClient(db, id))) throw notFound('client', id);
+        return reply.code(201).send(await createApiKey(db, clientPrincipal(id)));
+      },
+    );
+
+    app.delete(
+      '/v1/api-keys/:keyId',
+      { schema: { tags, summary: 'Revoke an API key at once', params: KeyParams, response: { 204: z.null(), ...errors } } },
+      async (request, reply) => {
+        const { keyId } = request.params as z.infer<typeof KeyParams>;
+        if (!(await revokeApiKey(db, keyId))) throw notFound('API key', keyId);
+        return reply.code(204).send();
+      },
+    );
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Zod schemas of the HTTP contract (api.md): request validation and the OpenAPI document come
+ * from these. Request bodies are strict: an unknown field is a typo the caller wants to hear about.
+ */
+import { z } from 'zod';
+
+/** Contracting company and client ids: 20 characters [A-Z0-9] (api.md "Ids"). */
+export const EntityId = z.string().regex(/^[A-Z0-9]{20}$/, 'must be 20 characters A-Z or 0-9');
+export const ModuleName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an upper-case module name like CROSS_CLIENT_CONNECTIONS');
+export const Language = z.enum(['de', 'en']);
+export const ConnectionStatus = z.enum(['invited', 'active', 'declined', 'withdrawn', 'expired', 'blocked', 'ended', 'rejected']);
+
+export const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
+});
+
+export const Company = z.object({ id: EntityId, name: z.string(), createdAt: z.string() });
+export const ContractModule = z.object({ module: ModuleName, active: z.boolean(), changedAt: z.string() });
+export const Client = z.object({
+  id: EntityId,
+  contractingCompanyId: EntityId,
+  name: z.string(),
+  email: z.string(),
+  language: Language,
+  createdAt: z.string(),
+});
+export const CompanyDetail = Company.extend({ modules: z.array(ContractModule), clients: z.array(Client) });
+
+export const CreateCompanyBody = z.strictObject({ name: z.string().trim().min(1).max(200), id: EntityId.optional() });
+export const CreateClientBody = z.strictObject({
+  contractingCompanyId: EntityId,
+  name: z.string().trim().min(1).max(200),
+  email: z.email(),
+  language: Language,
+  id: EntityId.optional(),
+});
+export const ApiKeyCreated = z.object({ apiKey: z.string(), keyId: z.string() });
+
+export const Connection = z.object({
+  id: z.string(),
+  sourceClientId: z.string(),
+  targetClientId: z.string(),
+  status: ConnectionStatus,
+  offerAccess: z.boolean(),
+  blockedBy: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  version: z.number().int(),
+  ruleSetVersion: z.string().nullable(),
+  workflowId: z.string(),
+  callback: z.object({ url: z.string() }).optional(),
+});
+export const HistoryEntry = z.object({
+  event: z.string(),
+  actor: z.string().nullable(),
+  at: z.string(),
+  from: z.string().nullable(),
+  to: z.string(),
+});
+export const ConnectionWithHistory = Connection.extend({ history: z.array(HistoryEntry) });
+export const ConnectionList = z.object({ items: z.array(Connection), nextCursor: z.string().nullable() });
+
+export const CreateConnectionBody = z.strictObject({
+  // Any string: an id that does not exist is a clear 404 TARGET_NOT_FOUND, not a schema error.
+  targetClientId: z.string().min(1).max(64),
+  offerAccess: z.boolean(),
+  callback: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/ }).max(2048),
+      // Signs callbacks (HMAC): short secrets would be guessable.
+      secret: z.string().min(16).max(1024),
+    })
+    .optional(),
+});
+export const PatchConnectionBody = z.strictObject({ offerAccess: z.boolean() });
+export const ListConnectionsQuery = z.strictObject({
+  role: z.enum(['source', 'target']).optional(),
+  status: ConnectionStatus.optional(),
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+export const IdParam = z.object({ id: z.string() });

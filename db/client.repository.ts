@@ -1,0 +1,57 @@
+/** Clients (Mandanten) and the facts about them that the invitation policy needs. */
+import type { Kysely } from 'kysely';
+import type { PartyFacts } from '../workflows/messages.ts';
+import type { Client, Database, NewClient } from './schema.ts';
+
+/** Returns the new row, or undefined when the id is taken (the caller answers 409). */
+export async function insertClient(db: Kysely<Database>, client: NewClient): Promise<Client | undefined> {
+  return db
+    .insertInto('clients')
+    .values(client)
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function getClient(db: Kysely<Database>, id: string): Promise<Client | undefined> {
+  return db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listClientsOfCompany(db: Kysely<Database>, companyId: string): Promise<Client[]> {
+  return db
+    .selectFrom('clients')
+    .selectAll()
+    .where('contracting_company_id', '=', companyId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
+/**
+ * A client with whether `module` is active for its contracting company — the PartyFacts the
+ * connection workflow keeps. Undefined when the client does not exist. A missing module row means
+ * "never switched on", i.e. inactive.
+ */
+export async function getPartyFacts(
+  db: Kysely<Database>,
+  clientId: string,
+  module: string,
+): Promise<PartyFacts | undefined> {
+  const row = await db
+    .selectFrom('clients as c')
+    .leftJoin('contract_modules as m', (join) =>
+      join.onRef('m.contracting_company_id', '=', 'c.contracting_company_id').on('m.module', '=', module),
+    )
+    .select(['c.id', 'c.name', 'c.email', 'c.language', 'c.contracting_company_id', 'm.active'])
+    .where('c.id', '=', clientId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    clientId: row.id,
+    name: row.name,
+    email: row.email,
+    language: row.language,
+    contractingCompanyId: row.contracting_company_id,
+    moduleActive: row.active === true,
+  };
+}

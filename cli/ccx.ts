@@ -7,7 +7,7 @@ import { openDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { setupTemporal } from '../runtime/temporal-setup.ts';
 import { runDemo } from './demo.ts';
-import { writeDiagrams } from '../machines/write-diagrams.ts';
+import { writeDiagrams } from './diagrams.ts';
 
 const usage = `usage: ccx <command>
   start            the whole stack (embedded Temporal, Postgres and SMTP unless configured)

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connectionMachine } from './connection.machine.ts';
-import { toMermaid } from './diagram.ts';
+import { connectionMachine } from '../machines/connection.machine.ts';
+import { toMermaid } from '../machines/diagram.ts';
 
 /** Every machine the product has, by file name. */
 export const machines = { connection: connectionMachine };

@@ -82,9 +82,18 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
         temporal: { client, taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace },
         invitationTtlMs: config.invitationTtlMs,
         secretKey: loadSecretKey(config),
+        allowInsecureCallbacks: process.env.CCX_ALLOW_INSECURE_CALLBACKS === '1',
       });
       await app.listen({ port: config.port, host: process.env.HOST ?? '0.0.0.0' });
       stops.push(() => app.close());
+      // Idempotency keys live 24 h; any API process may sweep (the delete is idempotent).
+      const { purgeExpiredIdempotencyKeys } = await import('../db/idempotency.repository.ts');
+      const { IDEMPOTENCY_TTL_MS } = await import('../api/idempotency.ts');
+      const sweep = () => void purgeExpiredIdempotencyKeys(database.db, IDEMPOTENCY_TTL_MS).catch(() => {});
+      sweep();
+      const timer = setInterval(sweep, 60 * 60 * 1000);
+      timer.unref();
+      stops.push(async () => clearInterval(timer));
       stack.app = app;
       log(`HTTP API on http://127.0.0.1:${config.port} (OpenAPI at /openapi.json, docs at /docs)`);
     }

@@ -118,6 +118,10 @@ describe('connections over HTTP', () => {
     const row = (await as(a!, 'GET', url)).json();
     expect(row).toMatchObject({ status: 'active', version: 2 });
     expect(row.history).toHaveLength(2);
+    // no mail for refused commands: only the invitation and the acceptance went out
+    await stack.engine.smtp.waitFor((m) => m.messageId.includes(id), 2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(stack.engine.smtp.mails.filter((m) => m.messageId.includes(id)).map((m) => m.template)).toEqual(['invitation', 'accepted']);
   });
 
   test('commands on a finished connection are 409', async () => {

@@ -1,0 +1,92 @@
+/**
+ * The vocabulary of a rule set and the JSON-safe `CompiledRuleSet` the loader produces: the form
+ * that travels as workflow input and history (design.md decision 4), so it holds only strings,
+ * numbers and booleans. Pure: no Node built-ins.
+ */
+import type { MailTemplate } from '../machines/connection.machine.ts';
+import type { ErrorCode } from '../workflows/errors.ts';
+import type { GuardEvent } from './facts.ts';
+
+/** The language version a rule set declares in its header (`version: 1`). */
+export const RULES_LANGUAGE_VERSION = 1;
+
+/**
+ * Codes a guard may name (api.md). Only the 422 codes: a rule says "the policy says no", which
+ * must not masquerade as an authentication, state or idempotency error.
+ */
+export const RULE_CODES = [
+  'RULE_REJECTED', 'CONTRACT_MODULE_INACTIVE', 'SELF_CONNECTION', 'ITEM_UNAVAILABLE', 'CURRENCY_MISMATCH',
+  'REFUND_EXCEEDS_PAYMENT',
+] as const satisfies readonly ErrorCode[];
+export type RuleCode = (typeof RULE_CODES)[number];
+export const DEFAULT_RULE_CODE: RuleCode = 'RULE_REJECTED';
+
+/** The connection lifecycle events that may send a system mail (domain.md lifecycle table). */
+export const NOTIFICATION_EVENTS = [
+  'connection.invite', 'connection.accept', 'connection.decline', 'connection.withdraw', 'connection.expire',
+  'connection.setOfferAccess', 'connection.block', 'connection.unblock', 'connection.end',
+] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+export const MAIL_TEMPLATE_NAMES = [
+  'invitation', 'accepted', 'declined', 'withdrawn', 'expired', 'offerAccessChanged', 'blocked', 'unblocked', 'ended',
+] as const satisfies readonly MailTemplate[];
+// Fails to compile when the machine gains a mail this list does not offer.
+const _everyTemplate: Exclude<MailTemplate, (typeof MAIL_TEMPLATE_NAMES)[number]> extends never ? true : never = true;
+void _everyTemplate;
+
+/** `otherParty`: whichever party did not act (block, unblock, end can come from either side). */
+export const RECIPIENTS = ['source', 'target', 'otherParty'] as const;
+export type Recipient = (typeof RECIPIENTS)[number];
+
+/** Structural limits, checked at load so evaluation stays cheap and bounded. */
+export const LIMITS = {
+  sourceBytes: 256 * 1024,
+  expressionLength: 1000,
+  /** cel-js nesting depth (calls, member selections, indexes, parentheses, aggregates). */
+  expressionDepth: 24,
+  astNodes: 300,
+  messageLength: 500,
+  rulesPerEvent: 50,
+  payoutRules: 100,
+  idLength: 64,
+  /** Invitation TTL bounds: long enough for a test (PT1S), short enough to mean something (1 year). */
+  minTtlMs: 1000,
+  maxTtlMs: 366 * 24 * 60 * 60 * 1000,
+} as const;
+
+export interface CompiledGuard {
+  id: string;
+  /** CEL, type-checked to `bool` for the event's facts. */
+  require: string;
+  /** Message template; `{{ expr }}` parts are CEL over the same facts. */
+  message: string;
+  code: RuleCode;
+}
+
+export interface CompiledNotification {
+  template: MailTemplate;
+  recipient: Recipient;
+  enabled: boolean;
+}
+
+export interface CompiledPayoutRule {
+  id: string;
+  /** CEL `bool` over the payout facts. */
+  when: string;
+  /** CEL `int` over the payout facts: the source's share, 0..10000 basis points. */
+  shareBasisPoints: string;
+}
+
+export interface CompiledRuleSet {
+  /** Shape of this object; bump when it changes so an old workflow input is recognisable. */
+  format: 1;
+  /** sha256 (hex) of the exact YAML source: the rule set's version. */
+  hash: string;
+  name: string;
+  description: string;
+  guards: Partial<Record<GuardEvent, CompiledGuard[]>>;
+  timers: { invitationTtl: string; invitationTtlMs: number };
+  notifications: Record<NotificationEvent, CompiledNotification>;
+  payouts: CompiledPayoutRule[];
+}

@@ -5,6 +5,7 @@
  * workflows, which receive the compiled form as input. Never throws for bad input: every problem
  * comes back, each with file, line, column, a stable code and a caret excerpt.
  */
+import { createHash } from 'node:crypto';
 import { isPair, isScalar, parseDocument, visit } from 'yaml';
 import { checkRules } from './check-rules.ts';
 import { parseDuration } from './duration.ts';
@@ -15,7 +16,6 @@ import {
   type RuleCode,
 } from './model.ts';
 import { issueSpecs, ruleSetSchema, type Path } from './schema.ts';
-import { sha256Hex } from './sha256.ts';
 import { Locator } from './yaml-locate.ts';
 
 export type LoadResult = { ok: true; ruleSet: CompiledRuleSet } | { ok: false; errors: RulesError[] };
@@ -83,7 +83,7 @@ function load(source: string, file: string): LoadResult {
   }
   checkRules(data, at);
   if (!parsed.success || at.errors.length > 0) return { ok: false, errors: at.sorted() };
-  return { ok: true, ruleSet: compile(parsed.data, sha256Hex(source)) };
+  return { ok: true, ruleSet: compile(parsed.data, createHash('sha256').update(source, 'utf8').digest('hex')) };
 }
 
 type Parsed = ReturnType<typeof ruleSetSchema.parse>;

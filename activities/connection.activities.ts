@@ -13,6 +13,8 @@ import { CROSS_CLIENT_MODULE } from '../rules/invitation.policy.ts';
 import type { ErrorCode } from '../workflows/errors.ts';
 import type { ConnectionFacts, ConnectionView, PartyFacts } from '../workflows/messages.ts';
 import { renderMail, type MailTemplate } from './mail-templates.ts';
+import type { CompiledRuleSet } from '../rules/model.ts';
+import { ensureActiveRuleSet } from '../runtime/rule-sets.ts';
 
 export interface ConnectionActivityDeps {
   db: Kysely<Database>;
@@ -107,6 +109,11 @@ export function createConnectionActivities({ db, mailer, mailFrom }: ConnectionA
 
     async listConnectionsOfCompany(input: { contractingCompanyId: string }): Promise<{ connectionId: string; workflowId: string }[]> {
       return listOpenConnectionsOfCompany(db, input.contractingCompanyId);
+    },
+
+    /** For callers that start a connection on Temporal directly without a rule set: the active one. */
+    async loadActiveRuleSet(): Promise<CompiledRuleSet> {
+      return ensureActiveRuleSet(db);
     },
   };
 }

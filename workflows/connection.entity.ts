@@ -6,11 +6,27 @@
 import { initialTransition, transition } from 'xstate';
 import { connectionMachine, type CommandEvent, type ConnectionEvent, type MailTemplate, type Party } from '../machines/connection.machine.ts';
 import { explainRefusal, mailsOf, type ConnectionSnapshot } from '../machines/connection.refusal.ts';
+import { commandFacts } from '../rules/connection-facts.ts';
+import type { RulesEvaluator } from '../rules/evaluator.ts';
+import { GUARD_EVENTS, type GuardEvent } from '../rules/facts.ts';
 import { checkInvitation } from '../rules/invitation.policy.ts';
+import type { NotificationEvent } from '../rules/model.ts';
 import { ErrorCode, type Refusal } from './errors.ts';
-import type { ConnectionFacts, ConnectionResume, ConnectionStatus, ConnectionView, ConnectionWorkflowInput, ModulesChangedSignal } from './messages.ts';
+import type {
+  CompiledRuleSet,
+  ConnectionFacts,
+  ConnectionResume,
+  ConnectionStatus,
+  ConnectionView,
+  ConnectionWorkflowInput,
+  ModulesChangedSignal,
+} from './messages.ts';
 
-export const DEFAULT_INVITATION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** The pinned rule set and its evaluator (built once per run: CEL is parsed once). */
+export interface PinnedRules {
+  ruleSet: CompiledRuleSet;
+  evaluator: RulesEvaluator;
+}
 
 export interface PendingMail {
   transition: number;
@@ -43,6 +59,7 @@ export class ConnectionEntity {
     private facts: ConnectionFacts,
     resume: ConnectionResume,
     private readonly workflowId: string,
+    private rules: PinnedRules,
   ) {
     this.snapshot = connectionMachine.resolveState({ value: resume.value, context: resume.context as never });
     this.version = resume.version;
@@ -52,9 +69,19 @@ export class ConnectionEntity {
   }
 
   /** A new connection: screen the invitation and take the first transition (version 1). */
-  static invite(input: ConnectionWorkflowInput, facts: ConnectionFacts, workflowId: string, now: Date): { entity: ConnectionEntity; first: Transition } {
-    const rejection = checkInvitation({ ...facts, hasCallback: Boolean(input.callbackUrl) });
-    const expiresAt = new Date(now.getTime() + (input.invitationTtlMs ?? DEFAULT_INVITATION_TTL_MS)).toISOString();
+  static invite(
+    input: ConnectionWorkflowInput,
+    facts: ConnectionFacts,
+    workflowId: string,
+    now: Date,
+    rules: PinnedRules,
+  ): { entity: ConnectionEntity; first: Transition } {
+    const rejection = checkInvitation(
+      { connectionId: input.connectionId, ...facts, offerAccess: input.offerAccess, hasCallback: Boolean(input.callbackUrl) },
+      rules.evaluator,
+    );
+    const ttlMs = input.invitationTtlMs ?? rules.evaluator.invitationTtlMs();
+    const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
     const [snapshot, actions] = initialTransition(connectionMachine, {
       connectionId: input.connectionId,
       sourceClientId: input.sourceClientId,
@@ -70,13 +97,14 @@ export class ConnectionEntity {
       facts,
       { value: String(snapshot.value), context: snapshot.context, version: 1, createdAt: at, updatedAt: at, pendingMails: [] },
       workflowId,
+      rules,
     );
-    entity.queueMails(mailsOf(actions, snapshot, input.sourceClientId), 1);
+    entity.queueMails('invite', mailsOf(actions, snapshot, input.sourceClientId), input.sourceClientId, 1);
     return { entity, first: { view: entity.view(), history: { event: 'invite', actor: input.sourceClientId, from: null, to: entity.status, at } } };
   }
 
-  static resume(input: ConnectionWorkflowInput, facts: ConnectionFacts, resume: ConnectionResume, workflowId: string): ConnectionEntity {
-    return new ConnectionEntity(input, facts, resume, workflowId);
+  static resume(input: ConnectionWorkflowInput, facts: ConnectionFacts, resume: ConnectionResume, workflowId: string, rules: PinnedRules): ConnectionEntity {
+    return new ConnectionEntity(input, facts, resume, workflowId, rules);
   }
 
   get status(): ConnectionStatus {
@@ -94,13 +122,35 @@ export class ConnectionEntity {
   get currentFacts(): ConnectionFacts {
     return this.facts;
   }
+  get ruleSet(): CompiledRuleSet {
+    return this.rules.ruleSet;
+  }
 
   /** Why a command would be refused right now, or null. Pure: safe in an update validator. */
   refusal(connectionId: string, event: CommandEvent): Refusal | null {
     if (connectionId !== this.input.connectionId) {
       return { code: ErrorCode.INVALID_TRANSITION, message: `connection ${connectionId} is no longer open` };
     }
-    return explainRefusal(this.snapshot, event);
+    const refusal = explainRefusal(this.snapshot, event);
+    if (refusal) return refusal;
+    // Policy after the fixed semantics: the rule set's guards for this command, if it has any.
+    const guardEvent = `connection.${event.type}` as GuardEvent;
+    if (!GUARD_EVENTS.includes(guardEvent) || !this.facts.target) return null;
+    const verdict = this.rules.evaluator.checkGuards(
+      guardEvent as 'connection.accept',
+      commandFacts(this.view(), { source: this.facts.source, target: this.facts.target }, event.actor),
+    );
+    return verdict.allowed ? null : { code: verdict.code, message: verdict.message, details: { rule: verdict.rule } };
+  }
+
+  /** Pins another rule set (operator update `upgradeRules`); null when it is already pinned. */
+  upgradeRules(rules: PinnedRules, now: Date): Transition | null {
+    if (rules.ruleSet.hash === this.rules.ruleSet.hash) return null;
+    const from = this.status;
+    this.rules = rules;
+    this.version += 1;
+    this.updatedAt = now.toISOString();
+    return { view: this.view(), history: { event: 'upgradeRules', actor: null, from, to: from, at: this.updatedAt } };
   }
 
   /** Applies a command (or the expiry); null when it changes nothing (offer access set to its value). */
@@ -113,7 +163,7 @@ export class ConnectionEntity {
     this.version += 1;
     this.updatedAt = now.toISOString();
     const actor = 'actor' in event ? event.actor : null;
-    this.queueMails(mailsOf(actions, next, actor), this.version);
+    this.queueMails(event.type, mailsOf(actions, next, actor), actor, this.version);
     return { view: this.view(), history: { event: event.type, actor, from, to: this.status, at: this.updatedAt } };
   }
 
@@ -140,14 +190,14 @@ export class ConnectionEntity {
       createdAt: this.createdAt,
       updatedAt: this.updatedAt,
       version: this.version,
-      ruleSetVersion: null,
+      ruleSetVersion: this.rules.ruleSet.hash,
       ...(this.input.callbackUrl ? { callback: { url: this.input.callbackUrl } } : {}),
       rejection: c.rejection,
     };
   }
 
   snapshotForQuery() {
-    return { value: this.status, context: { ...this.snapshot.context }, version: this.version, ruleSetVersion: null };
+    return { value: this.status, context: { ...this.snapshot.context }, version: this.version, ruleSetVersion: this.rules.ruleSet.hash };
   }
 
   toResume(): ConnectionResume {
@@ -161,8 +211,16 @@ export class ConnectionEntity {
     };
   }
 
-  private queueMails(mails: Array<{ template: MailTemplate; to: Party }>, transitionNumber: number): void {
-    for (const m of mails) this.outbox.push({ transition: transitionNumber, ...m });
+  /**
+   * The machine says a mail is due; the pinned rule set's `notifications` say whether it goes out,
+   * with which template and to whom (`otherParty`: whoever did not act).
+   */
+  private queueMails(event: string, due: Array<{ template: MailTemplate; to: Party }>, actor: string | null, transitionNumber: number): void {
+    if (due.length === 0) return;
+    const n = this.rules.evaluator.notification(`connection.${event}` as NotificationEvent);
+    if (!n.enabled) return;
+    const to: Party = n.recipient !== 'otherParty' ? n.recipient : actor === this.snapshot.context.sourceClientId ? 'target' : 'source';
+    this.outbox.push({ transition: transitionNumber, template: n.template, to });
   }
 }
 

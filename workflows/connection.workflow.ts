@@ -11,14 +11,16 @@ import {
   continueAsNew,
   proxyActivities,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createConnectionActivities } from '../activities/connection.activities.ts';
 import type { CommandEvent } from '../machines/connection.machine.ts';
+import { tryCreateEvaluator } from '../rules/evaluator.ts';
 import { activityPresets, searchAttributes } from '../temporal.config.ts';
-import { ConnectionEntity, type PendingMail, type Transition } from './connection.entity.ts';
-import { refusalFailure } from './errors.ts';
+import { ConnectionEntity, type PendingMail, type PinnedRules, type Transition } from './connection.entity.ts';
+import { ErrorCode, refusalFailure } from './errors.ts';
 import {
   acceptUpdate,
   blockUpdate,
@@ -29,9 +31,11 @@ import {
   setOfferAccessUpdate,
   stateQuery,
   unblockUpdate,
+  upgradeRulesUpdate,
   viewQuery,
   withdrawUpdate,
   type CommandArgs,
+  type CompiledRuleSet,
   type ConnectionView,
   type ConnectionWorkflowInput,
 } from './messages.ts';
@@ -64,14 +68,35 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     await condition(() => entity !== undefined);
     entity!.applyModules(signal);
   });
+  setHandler(
+    upgradeRulesUpdate,
+    async ({ ruleSet }) => {
+      const t = entity!.upgradeRules(pin(ruleSet), new Date());
+      if (t) {
+        upsertMemo({ ruleSetVersion: ruleSet.hash });
+        await record(t);
+      }
+      return t ? t.view : entity!.view();
+    },
+    {
+      validator: ({ ruleSet }) => {
+        if (!entity) throw refusalFailure({ code: ErrorCode.INVALID_TRANSITION, message: 'the connection is still being set up; retry' });
+        const made = tryCreateEvaluator(ruleSet);
+        if (!made.ok) throw refusalFailure({ code: ErrorCode.INVALID_REQUEST, message: `rule set ${ruleSet?.hash} is not usable: ${made.error}` });
+      },
+    },
+  );
 
+  // Facts and rules come with the input (the API passes them) or are loaded once; either way
+  // they are in history, so replays see the same ones.
   const facts = input.facts ?? (await store.loadConnectionFacts({ sourceClientId: input.sourceClientId, targetClientId: input.targetClientId }));
+  const rules = pin(input.ruleSet ?? (await store.loadActiveRuleSet()));
   const { workflowId } = workflowInfo();
   if (input.resume) {
-    entity = ConnectionEntity.resume(input, facts, input.resume, workflowId);
+    entity = ConnectionEntity.resume(input, facts, input.resume, workflowId, rules);
     recordedVersion = entity.currentVersion;
   } else {
-    const started = ConnectionEntity.invite(input, facts, workflowId, new Date());
+    const started = ConnectionEntity.invite(input, facts, workflowId, new Date(), rules);
     entity = started.entity;
     await record(started.first);
   }
@@ -90,7 +115,12 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       await condition(allHandlersFinished);
       await drainOutbox(entity);
       if (entity.isFinal) return entity.view();
-      await continueAsNew<typeof connectionWorkflow>({ ...input, facts: entity.currentFacts, resume: entity.toResume() });
+      await continueAsNew<typeof connectionWorkflow>({
+        ...input,
+        facts: entity.currentFacts,
+        ruleSet: entity.ruleSet,
+        resume: entity.toResume(),
+      });
     }
   }
 
@@ -103,8 +133,16 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       { key: searchAttributes.OfferAccess, value: entity!.view().offerAccess },
       { key: searchAttributes.SourceClientId, value: input.sourceClientId },
       { key: searchAttributes.TargetClientId, value: input.targetClientId },
+      { key: searchAttributes.RuleSetVersion, value: entity!.ruleSet.hash },
     ]);
   }
+}
+
+/** Builds the evaluator for a rule set; an unusable one fails the run (never the workflow task). */
+function pin(ruleSet: CompiledRuleSet): PinnedRules {
+  const made = tryCreateEvaluator(ruleSet);
+  if (!made.ok) throw refusalFailure({ code: ErrorCode.INVALID_REQUEST, message: `rule set is not usable: ${made.error}` });
+  return { ruleSet, evaluator: made.evaluator };
 }
 
 function shouldContinueAsNew(input: ConnectionWorkflowInput): boolean {

@@ -6,6 +6,9 @@
  * The HTTP API sets it from the API key, never from the request body.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CompiledRuleSet } from '../rules/model.ts';
+
+export type { CompiledRuleSet };
 
 export type ClientId = string;
 export type Language = 'de' | 'en';
@@ -43,7 +46,12 @@ export interface ConnectionWorkflowInput {
   offerAccess: boolean;
   /** URL only; the secret stays (encrypted) in Postgres and never enters workflow history. */
   callbackUrl?: string | null;
-  /** How long an invitation stays open, in milliseconds (default 30 days). */
+  /**
+   * The rule set this connection is pinned to (its `hash` is the version). The API passes the
+   * active one; without it the workflow loads the active one by an activity at start.
+   */
+  ruleSet?: CompiledRuleSet;
+  /** Overrides the rule set's invitation TTL, in milliseconds (callers going to Temporal directly). */
   invitationTtlMs?: number;
   /** Facts, when the caller already has them; otherwise loaded by an activity at start. */
   facts?: ConnectionFacts;
@@ -106,6 +114,12 @@ export const setOfferAccessUpdate = defineUpdate<ConnectionView, [SetOfferAccess
 export const blockUpdate = defineUpdate<ConnectionView, [CommandArgs]>('block');
 export const unblockUpdate = defineUpdate<ConnectionView, [CommandArgs]>('unblock');
 export const endUpdate = defineUpdate<ConnectionView, [CommandArgs]>('end');
+
+/**
+ * Operator command: move this running connection to another (normally the newly active) rule set.
+ * Nothing else ever changes a running connection's rules (design.md decision 4).
+ */
+export const upgradeRulesUpdate = defineUpdate<ConnectionView, [{ ruleSet: CompiledRuleSet }]>('upgradeRules');
 
 export const stateQuery = defineQuery<ConnectionStateQueryResult>('state');
 /** Wait-free read of the full view (used by the API right after start). */

@@ -31,7 +31,6 @@ export async function apiTestContext(overrides: Partial<ApiDeps> = {}): Promise<
   const app = buildApp({
     db: handle.db,
     temporal: { client, taskQueue, namespace },
-    invitationTtlMs: 60_000,
     secretKey: randomBytes(32),
     temporalDeadlineMs: 1500,
     allowInsecureCallbacks: true,

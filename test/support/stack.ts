@@ -20,7 +20,6 @@ export async function startTestStack(options: { temporalDeadlineMs?: number } = 
   const app = buildApp({
     db: engine.database.db,
     temporal: { client: engine.client, taskQueue: engine.taskQueue, namespace: engine.namespace },
-    invitationTtlMs: 60 * 60 * 1000,
     secretKey: randomBytes(32),
     temporalDeadlineMs: options.temporalDeadlineMs ?? 4000,
     allowInsecureCallbacks: true,

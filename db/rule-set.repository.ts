@@ -1,0 +1,45 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+
+export interface StoredRuleSet {
+  version: string;
+  name: string | null;
+  source: string;
+  compiled: unknown;
+  activatedAt: Date | null;
+}
+
+const columns = ['version', 'name', 'source', 'compiled', 'activated_at'] as const;
+const toStored = (r: { version: string; name: string | null; source: string; compiled: unknown; activated_at: Date | null }): StoredRuleSet => ({
+  version: r.version,
+  name: r.name,
+  source: r.source,
+  compiled: r.compiled,
+  activatedAt: r.activated_at,
+});
+
+/**
+ * Stores a rule set (idempotent by content hash) and makes it the one active version, in one
+ * transaction; the partial unique index keeps "one active" true even under concurrent publishes.
+ */
+export async function publishRuleSet(db: Kysely<Database>, rs: { version: string; name: string | null; source: string; compiled: unknown }): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('rule_sets')
+      .values({ version: rs.version, name: rs.name, source: rs.source, compiled: JSON.stringify(rs.compiled) })
+      .onConflict((oc) => oc.column('version').doNothing())
+      .execute();
+    await trx.updateTable('rule_sets').set({ active: false }).where('active', '=', true).where('version', '!=', rs.version).execute();
+    await trx.updateTable('rule_sets').set({ active: true, activated_at: new Date() }).where('version', '=', rs.version).where('active', '=', false).execute();
+  });
+}
+
+export async function getActiveRuleSet(db: Kysely<Database>): Promise<StoredRuleSet | undefined> {
+  const row = await db.selectFrom('rule_sets').select(columns).where('active', '=', true).executeTakeFirst();
+  return row && toStored(row);
+}
+
+export async function getRuleSet(db: Kysely<Database>, version: string): Promise<StoredRuleSet | undefined> {
+  const row = await db.selectFrom('rule_sets').select(columns).where('version', '=', version).executeTakeFirst();
+  return row && toStored(row);
+}

@@ -1,0 +1,35 @@
+/**
+ * Publishing rule sets: the one path used by `POST /v1/rule-sets`, `ccx rules publish` and boot
+ * (CCX_RULES is published when no rule set is active yet).
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Kysely } from 'kysely';
+import { getActiveRuleSet, publishRuleSet } from '../db/rule-set.repository.ts';
+import type { Database } from '../db/schema.ts';
+import { formatRulesError, type RulesError } from '../rules/errors.ts';
+import { loadRuleSet } from '../rules/loader.ts';
+import type { CompiledRuleSet } from '../rules/model.ts';
+
+export const DEFAULT_RULES_FILE = fileURLToPath(new URL('../rules/default.rules.yaml', import.meta.url));
+
+export class RuleSetRejectedError extends Error {
+  constructor(readonly errors: RulesError[]) {
+    super(`rule set has ${errors.length} error(s):\n${errors.map(formatRulesError).join('\n')}`);
+  }
+}
+
+/** Checks, stores and activates a rule set; returns its version (content hash). */
+export async function publishRuleSetSource(db: Kysely<Database>, source: string, file: string): Promise<CompiledRuleSet> {
+  const loaded = loadRuleSet(source, { file });
+  if (!loaded.ok) throw new RuleSetRejectedError(loaded.errors);
+  await publishRuleSet(db, { version: loaded.ruleSet.hash, name: loaded.ruleSet.name, source, compiled: loaded.ruleSet });
+  return loaded.ruleSet;
+}
+
+/** The active rule set; publishes `file` (CCX_RULES or the default) first when there is none. */
+export async function ensureActiveRuleSet(db: Kysely<Database>, file = process.env.CCX_RULES || DEFAULT_RULES_FILE): Promise<CompiledRuleSet> {
+  const active = await getActiveRuleSet(db);
+  if (active) return active.compiled as CompiledRuleSet;
+  return publishRuleSetSource(db, await readFile(file, 'utf8'), file);
+}

@@ -12,6 +12,7 @@ import { registerOpenApi } from './openapi.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { defaultHealth, healthRoutes, type Health } from './routes/health.ts';
 import { operatorRoutes } from './routes/operator.ts';
+import { ruleSetRoutes } from './routes/rule-sets.ts';
 import { useZod } from './validation.ts';
 
 export interface ApiDeps {
@@ -53,6 +54,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   registerOpenApi(app);
   void app.register(healthRoutes(deps.health ?? defaultHealth({ db: deps.db, temporal: deps.temporal, timeoutMs: temporalDeadlineMs })));
   void app.register(operatorRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs }));
+  void app.register(ruleSetRoutes({ db: deps.db }));
   void app.register(
     connectionRoutes({
       db: deps.db,

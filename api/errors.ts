@@ -21,7 +21,7 @@ import { ErrorCode } from '../workflows/errors.ts';
  * Codes the API adds where api.md has none: a taken company/client id on create, and a bug.
  * (Recorded as a contract extension in the issue note.)
  */
-export const ApiOnlyCode = { ID_EXISTS: 'ID_EXISTS', INTERNAL: 'INTERNAL' } as const;
+export const ApiOnlyCode = { ID_EXISTS: 'ID_EXISTS', INTERNAL: 'INTERNAL', RULE_SET_INVALID: 'RULE_SET_INVALID' } as const;
 export type ApiErrorCode = ErrorCode | (typeof ApiOnlyCode)[keyof typeof ApiOnlyCode];
 
 export const statusByCode: Record<ApiErrorCode, number> = {
@@ -45,6 +45,7 @@ export const statusByCode: Record<ApiErrorCode, number> = {
   ITEM_UNAVAILABLE: 422,
   REFUND_EXCEEDS_PAYMENT: 422,
   CURRENCY_MISMATCH: 422,
+  RULE_SET_INVALID: 422,
   INTERNAL: 500,
   UNAVAILABLE: 503,
 };

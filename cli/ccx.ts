@@ -7,6 +7,7 @@ import { openDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { setupTemporal } from '../runtime/temporal-setup.ts';
 import { runDemo } from './demo.ts';
+import { rulesCommand } from './rules.ts';
 import { writeDiagrams } from './diagrams.ts';
 
 const usage = `usage: ccx <command>
@@ -15,6 +16,7 @@ const usage = `usage: ccx <command>
   api              the HTTP API only
   migrate          apply database migrations to DATABASE_URL
   temporal setup   register the search attributes on TEMPORAL_ADDRESS's namespace
+  rules check <file> | explain <event> <facts.json> [--rules file] | publish <file> | upgrade <workflowId|--all>
   demo             walk a running stack through a connection lifecycle over HTTP (needs CCX_OPERATOR_KEY)
   diagrams [--out dir]  write the state machines as Mermaid (default docs/diagrams)`;
 
@@ -38,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
       console.log('migrations applied');
       return 0;
     }
+    case 'rules':
+      return rulesCommand(config, argv.slice(1));
     case 'demo': {
       if (!config.operatorKey) throw new Error('set CCX_OPERATOR_KEY to the operator key of the running stack');
       await runDemo(`http://127.0.0.1:${config.port}`, config.operatorKey);

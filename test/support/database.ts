@@ -1,9 +1,13 @@
 import { inject } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../db/connect.ts';
 
-/** A connection to the run's (already migrated) test database. Close it in afterAll. */
-export function testDatabase(): DatabaseHandle {
-  return openDatabase(inject('databaseUrl'), { embedded: inject('databaseEmbedded') });
+/**
+ * A connection to the run's (already migrated) test database — or to the isolated one, for the
+ * test file that publishes rule sets. Close it in afterAll.
+ */
+export function testDatabase(which: 'shared' | 'isolated' = 'shared'): DatabaseHandle {
+  const url = which === 'shared' ? inject('databaseUrl') : inject('isolatedDatabaseUrl');
+  return openDatabase(url, { embedded: inject('databaseEmbedded') });
 }
 
 /** A fresh 20-character client/company id, so test files never collide on shared tables. */

@@ -31,11 +31,11 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-export async function startTestEngine(options: { worker?: boolean } = {}): Promise<TestEngine> {
+export async function startTestEngine(options: { worker?: boolean; database?: 'shared' | 'isolated' } = {}): Promise<TestEngine> {
   const address = inject('temporalAddress');
   const namespace = inject('temporalNamespace');
   const taskQueue = `test-${randomUUID()}`;
-  const database = testDatabase();
+  const database = testDatabase(options.database);
   const smtp = await startTestSmtp();
   const mailer = createMailTransport(smtp.url);
   const client = new Client({ connection: await Connection.connect({ address }), namespace });

@@ -15,8 +15,8 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(options: { temporalDeadlineMs?: number } = {}): Promise<TestStack> {
-  const engine = await startTestEngine();
+export async function startTestStack(options: { temporalDeadlineMs?: number; database?: 'shared' | 'isolated' } = {}): Promise<TestStack> {
+  const engine = await startTestEngine({ database: options.database });
   const app = buildApp({
     db: engine.database.db,
     temporal: { client: engine.client, taskQueue: engine.taskQueue, namespace: engine.namespace },

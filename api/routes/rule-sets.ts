@@ -1,0 +1,63 @@
+/**
+ * Rule sets (api.md "Operator", issue 3): publish a YAML rule set — checked completely, stored by
+ * content hash, made the one active version — and read the active one. Running connections keep
+ * the version they were started with until an operator sends them `upgradeRules`.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { getActiveRuleSet } from '../../db/rule-set.repository.ts';
+import type { Database } from '../../db/schema.ts';
+import { ErrorCode } from '../../workflows/errors.ts';
+import { publishRuleSetSource, RuleSetRejectedError } from '../../runtime/rule-sets.ts';
+import { requirePrincipal } from '../auth.ts';
+import { ApiError, ApiOnlyCode } from '../errors.ts';
+import { registerIdempotency } from '../idempotency.ts';
+import { ErrorBody } from '../schemas.ts';
+
+const tags = ['operator'];
+// YAML is accepted on these routes only; every other route stays JSON-only.
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody };
+const Published = z.object({ version: z.string(), name: z.string() });
+const Active = z.object({ version: z.string(), name: z.string().nullable(), source: z.string(), activatedAt: z.string().nullable() });
+
+export function ruleSetRoutes(deps: { db: Kysely<Database> }) {
+  const { db } = deps;
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.addHook('onRequest', requirePrincipal(db, 'operator'));
+    // YAML is accepted here only; every other route stays JSON-only (415 otherwise).
+    app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    registerIdempotency(app, db);
+
+    app.post(
+      '/v1/rule-sets',
+      { schema: { tags, summary: 'Publish a rule set (YAML): checked, stored by content hash, made active', response: { 201: Published, ...errors } } },
+      async (request, reply) => {
+        if (!YAML_TYPES.includes(request.headers['content-type']?.split(';')[0]?.trim() ?? '')) {
+          throw new ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'a rule set is sent as YAML (Content-Type: application/yaml)');
+        }
+        if (typeof request.body !== 'string' || request.body.trim() === '') {
+          throw new ApiError(ErrorCode.INVALID_REQUEST, 'send the rule set as a YAML body (Content-Type: application/yaml)');
+        }
+        try {
+          const ruleSet = await publishRuleSetSource(db, request.body, 'rule-set.yaml');
+          return reply.code(201).send({ version: ruleSet.hash, name: ruleSet.name });
+        } catch (err) {
+          if (!(err instanceof RuleSetRejectedError)) throw err;
+          throw new ApiError(ApiOnlyCode.RULE_SET_INVALID, `the rule set has ${err.errors.length} error(s); nothing was published`, {
+            errors: err.errors.map(({ code, message, line, column, endLine, endColumn, hint, excerpt }) => ({
+              code, message, line, column, endLine, endColumn, hint, excerpt,
+            })),
+          });
+        }
+      },
+    );
+
+    app.get('/v1/rule-sets/active', { schema: { tags, summary: 'The active rule set', response: { 200: Active, ...errors } } }, async () => {
+      const active = await getActiveRuleSet(db);
+      if (!active) throw new ApiError(ErrorCode.NOT_FOUND, 'no rule set is active');
+      return { version: active.version, name: active.name, source: active.source, activatedAt: active.activatedAt?.toISOString() ?? null };
+    });
+  };
+}

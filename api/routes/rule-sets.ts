@@ -26,7 +26,6 @@ export function ruleSetRoutes(deps: { db: Kysely<Database> }) {
   const { db } = deps;
   return async function routes(app: FastifyInstance): Promise<void> {
     app.addHook('onRequest', requirePrincipal(db, 'operator'));
-    // YAML is accepted here only; every other route stays JSON-only (415 otherwise).
     app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
     registerIdempotency(app, db);
 

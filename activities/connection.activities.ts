@@ -12,7 +12,7 @@ import type { Database } from '../db/schema.ts';
 import { CROSS_CLIENT_MODULE } from '../rules/invitation.policy.ts';
 import type { ErrorCode } from '../workflows/errors.ts';
 import type { ConnectionFacts, ConnectionView, PartyFacts } from '../workflows/messages.ts';
-import { renderMail, type MailTemplate } from './mail-templates.ts';
+import { MAIL_TEMPLATES, renderMail, type MailTemplate } from './mail-templates.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
 import { ensureActiveRuleSet } from '../runtime/rule-sets.ts';
 
@@ -75,6 +75,9 @@ export function createConnectionActivities({ db, mailer, mailFrom }: ConnectionA
       // Logged already: an earlier attempt of this activity sent it and only its completion was lost.
       if (await findMail(db, messageId)) return { messageId, skipped: true };
 
+      if (!MAIL_TEMPLATES.includes(mail.template)) {
+        throw ApplicationFailure.create({ type: 'MAIL_TEMPLATE_UNKNOWN', message: `no mail template ${mail.template}`, nonRetryable: true });
+      }
       const language = mail.recipient.language;
       const { subject, text } = renderMail(mail.template, language, {
         recipient: mail.recipient,
@@ -83,14 +86,23 @@ export function createConnectionActivities({ db, mailer, mailFrom }: ConnectionA
         offerAccess: mail.offerAccess,
         expiresAt: mail.expiresAt,
       });
-      await mailer.sendMail({
-        from: mailFrom,
-        to: mail.recipient.email,
-        subject,
-        text,
-        messageId,
-        headers: { 'X-CCX-Template': mail.template, 'Content-Language': language },
-      });
+      await mailer
+        .sendMail({
+          from: mailFrom,
+          to: mail.recipient.email,
+          subject,
+          text,
+          messageId,
+          headers: { 'X-CCX-Template': mail.template, 'Content-Language': language },
+        })
+        .catch((err: { responseCode?: number; message?: string }) => {
+          // 5xx: the server refuses for good (unknown mailbox, policy); retrying cannot help.
+          // Anything else (connection, 4xx) is transient and retried with backoff.
+          if (err.responseCode !== undefined && err.responseCode >= 500) {
+            throw ApplicationFailure.create({ type: 'MAIL_REJECTED', message: `SMTP ${err.responseCode}: ${err.message}`, nonRetryable: true });
+          }
+          throw err;
+        });
       // At least once, not exactly once (domain.md "Mails"): a crash between the SMTP acceptance
       // above and this insert leaves no log row, so the retry sends the mail again. That duplicate
       // carries the same Message-ID and is therefore recognisable; we accept it. send_count > 1

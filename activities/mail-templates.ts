@@ -3,15 +3,12 @@
  * the recipients are back-office contact addresses, not customers. Every mail names both clients
  * with their ids, since one contact address may look after several clients.
  */
-import type { MailTemplate } from '../machines/connection.machine.ts';
+import { MAIL_TEMPLATES, type MailTemplate } from '../machines/connection.machine.ts';
 import type { Language, PartyFacts } from '../workflows/messages.ts';
 
-export type { MailTemplate };
 // The machine names the mails; every one of them needs a template in each language (the
 // Record<MailTemplate, …> tables below fail to compile when one is missing).
-export const MAIL_TEMPLATES = [
-  'invitation', 'accepted', 'declined', 'withdrawn', 'expired', 'offerAccessChanged', 'blocked', 'unblocked', 'ended',
-] as const satisfies readonly MailTemplate[];
+export { MAIL_TEMPLATES, type MailTemplate };
 
 export interface MailData {
   recipient: PartyFacts;

@@ -4,6 +4,7 @@
  * process), and CEL is parsed once per version.
  */
 import type { Kysely } from 'kysely';
+import { getActiveRuleSetVersion } from '../db/rule-set.repository.ts';
 import { createEvaluator, type RulesEvaluator } from '../rules/evaluator.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
 import type { Database } from '../db/schema.ts';
@@ -17,8 +18,8 @@ export interface ActiveRules {
 const cache = new Map<string, ActiveRules>();
 
 export async function activeRules(db: Kysely<Database>): Promise<ActiveRules> {
-  const active = await db.selectFrom('rule_sets').select('version').where('active', '=', true).executeTakeFirst();
-  const cached = active && cache.get(active.version);
+  const version = await getActiveRuleSetVersion(db);
+  const cached = version && cache.get(version);
   if (cached) return cached;
   const ruleSet = await ensureActiveRuleSet(db);
   const entry = { ruleSet, evaluator: createEvaluator(ruleSet) };

@@ -27,6 +27,7 @@ import {
   type ConnectionWorkflowInput,
 } from '../workflows/messages.ts';
 import { activeRules } from './active-rules.ts';
+import { checkCallbackUrl } from './callback-url.ts';
 import { ApiError, outcomeUnknown } from './errors.ts';
 import { encryptSecret } from './secrets.ts';
 
@@ -56,16 +57,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function withDeadline<T>(deps: ConnectionServiceDeps, fn: (deadline: number) => Promise<T>): Promise<T> {
   const deadline = Date.now() + deps.temporalDeadlineMs;
   return deps.temporal.client.withDeadline(deadline, () => fn(deadline));
-}
-
-function checkCallbackUrl(url: string, allowInsecure: boolean): void {
-  const parsed = new URL(url);
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
-  if (parsed.protocol === 'https:' || (allowInsecure && loopback)) return;
-  throw new ApiError(ErrorCode.INVALID_REQUEST, 'callback.url must use https', {
-    location: 'body',
-    issues: [{ field: 'callback.url', message: 'must use https' }],
-  });
 }
 
 export async function invite(deps: ConnectionServiceDeps, inv: Invitation): Promise<ConnectionView> {

@@ -18,8 +18,9 @@ import { InvalidCursorError } from '../db/connection.repository.ts';
 import { ErrorCode } from '../workflows/errors.ts';
 
 /**
- * Codes the API adds where api.md has none: a taken company/client id on create, and a bug.
- * (Recorded as a contract extension in the issue note.)
+ * Codes the API adds where api.md has none: ID_EXISTS (a taken company/client id on create),
+ * INTERNAL (a bug) and RULE_SET_INVALID (a published rule set with errors).
+ * (Recorded as contract extensions in docs/decisions.md.)
  */
 export const ApiOnlyCode = { ID_EXISTS: 'ID_EXISTS', INTERNAL: 'INTERNAL', RULE_SET_INVALID: 'RULE_SET_INVALID' } as const;
 export type ApiErrorCode = ErrorCode | (typeof ApiOnlyCode)[keyof typeof ApiOnlyCode];

@@ -3,6 +3,8 @@
  * preHandler claims the key (or answers from the record), onSend records the answer. Scoped to
  * the principal, kept 24 h. 2xx and 4xx are recorded; a 5xx releases the row so the retry runs
  * again — with the same minted id and the same Temporal update id, so it converges on one effect.
+ * Secrets shown once (new API keys) are never recorded: a route names them in
+ * `config.idempotencyRedact` and its replay answers them as null.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -34,6 +36,10 @@ export interface IdempotencyContext {
 declare module 'fastify' {
   interface FastifyRequest {
     idempotency: IdempotencyContext | null;
+  }
+  interface FastifyContextConfig {
+    /** Top-level response fields recorded as null: keys are shown once and stored only hashed. */
+    idempotencyRedact?: readonly string[];
   }
 }
 
@@ -109,7 +115,8 @@ export function registerIdempotency(app: FastifyInstance, db: Kysely<Database>):
       if (reply.statusCode >= 500) {
         await releaseIdempotencyKey(db, context.principal, context.key, reply.statusCode);
       } else {
-        await recordIdempotentResponse(db, context.principal, context.key, reply.statusCode, parsePayload(payload));
+        const body = redact(parsePayload(payload), request.routeOptions.config.idempotencyRedact ?? []);
+        await recordIdempotentResponse(db, context.principal, context.key, reply.statusCode, body);
       }
     } catch (err) {
       // The answer still goes out; the row stays in progress until its lease runs out.
@@ -126,4 +133,12 @@ function parsePayload(payload: unknown): unknown {
   } catch {
     return payload;
   }
+}
+
+/** The recorded copy only: the answer going out now still carries the fields. */
+function redact(body: unknown, fields: readonly string[]): unknown {
+  if (fields.length === 0 || !body || typeof body !== 'object' || Array.isArray(body)) return body;
+  const copy = { ...(body as Record<string, unknown>) };
+  for (const field of fields) if (field in copy) copy[field] = null;
+  return copy;
 }

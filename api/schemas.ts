@@ -34,7 +34,9 @@ export const CreateClientBody = z.strictObject({
   language: Language,
   id: EntityId.optional(),
 });
-export const ApiKeyCreated = z.object({ apiKey: z.string(), keyId: z.string() });
+/** Shown once: a replay with the same Idempotency-Key answers null (only the hash is kept). */
+export const ShownOnceKey = z.string().nullable().describe('the new API key; null on an Idempotency-Key replay (shown once)');
+export const ApiKeyCreated = z.object({ apiKey: ShownOnceKey, keyId: z.string() });
 
 export const Connection = z.object({
   id: z.string(),

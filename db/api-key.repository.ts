@@ -41,3 +41,15 @@ export async function revokeApiKey(db: Kysely<Database>, id: string): Promise<bo
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** Whether any operator key is still valid (boot creates one only when none is). */
+export async function hasActiveOperatorKey(db: Kysely<Database>): Promise<boolean> {
+  const row = await db
+    .selectFrom('api_keys')
+    .select('id')
+    .where('principal', '=', 'operator')
+    .where('revoked_at', 'is', null)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}

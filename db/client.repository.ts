@@ -42,7 +42,7 @@ export async function getPartyFacts(
     .leftJoin('contract_modules as m', (join) =>
       join.onRef('m.contracting_company_id', '=', 'c.contracting_company_id').on('m.module', '=', module),
     )
-    .select(['c.id', 'c.name', 'c.email', 'c.language', 'c.contracting_company_id', 'm.active'])
+    .select(['c.id', 'c.name', 'c.email', 'c.language', 'c.contracting_company_id', 'm.active', 'm.revision'])
     .where('c.id', '=', clientId)
     .executeTakeFirst();
   if (!row) return undefined;
@@ -53,5 +53,6 @@ export async function getPartyFacts(
     language: row.language,
     contractingCompanyId: row.contracting_company_id,
     moduleActive: row.active === true,
+    moduleRevision: row.revision ?? 0,
   };
 }

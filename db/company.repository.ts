@@ -40,12 +40,18 @@ export async function setModule(
   companyId: string,
   module: string,
   active: boolean,
-): Promise<void> {
-  await db
+): Promise<number> {
+  const row = await db
     .insertInto('contract_modules')
     .values({ contracting_company_id: companyId, module, active, changed_at: sql`now()` })
     .onConflict((oc) =>
-      oc.columns(['contracting_company_id', 'module']).doUpdateSet({ active, changed_at: sql`now()` }),
+      oc.columns(['contracting_company_id', 'module']).doUpdateSet({
+        active,
+        changed_at: sql`now()`,
+        revision: sql`contract_modules.revision + 1`,
+      }),
     )
-    .execute();
+    .returning('revision')
+    .executeTakeFirstOrThrow();
+  return row.revision;
 }

@@ -1,12 +1,17 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as foundation from './migrations/2026_11_27_001_foundation.ts';
 import * as ruleSets from './migrations/2026_11_27_002_rule_sets.ts';
+import * as moduleRevision from './migrations/2026_11_27_003_module_revision.ts';
 
 /** Migrations listed statically: works the same under tsx, vitest and a bundler. */
 const migrations: Record<string, Migration> = {
   '2026_11_27_001_foundation': foundation,
   '2026_11_27_002_rule_sets': ruleSets,
+  '2026_11_27_003_module_revision': moduleRevision,
 };
+
+/** In the order they run (kysely sorts by name). */
+export const migrationNames: readonly string[] = Object.keys(migrations).sort();
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 
 export interface StoredRuleSet {
@@ -20,10 +20,13 @@ const toStored = (r: { version: string; name: string | null; source: string; com
 
 /**
  * Stores a rule set (idempotent by content hash) and makes it the one active version, in one
- * transaction; the partial unique index keeps "one active" true even under concurrent publishes.
+ * transaction. Publishes take turns (a transaction-scoped advisory lock): otherwise two at once
+ * would both deactivate the old version and the second to activate would break the partial
+ * unique index (500). Taking turns, both succeed and the last one wins.
  */
 export async function publishRuleSet(db: Kysely<Database>, rs: { version: string; name: string | null; source: string; compiled: unknown }): Promise<void> {
   await db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext('ccx.rule_sets.publish'))`.execute(trx);
     await trx
       .insertInto('rule_sets')
       .values({ version: rs.version, name: rs.name, source: rs.source, compiled: JSON.stringify(rs.compiled) })
@@ -39,7 +42,8 @@ export async function getActiveRuleSet(db: Kysely<Database>): Promise<StoredRule
   return row && toStored(row);
 }
 
-export async function getRuleSet(db: Kysely<Database>, version: string): Promise<StoredRuleSet | undefined> {
-  const row = await db.selectFrom('rule_sets').select(columns).where('version', '=', version).executeTakeFirst();
-  return row && toStored(row);
+/** Only the version of the active rule set: the API asks this on every request (cheap). */
+export async function getActiveRuleSetVersion(db: Kysely<Database>): Promise<string | undefined> {
+  const row = await db.selectFrom('rule_sets').select('version').where('active', '=', true).executeTakeFirst();
+  return row?.version;
 }

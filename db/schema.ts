@@ -2,7 +2,7 @@
  * Kysely table types (snake_case columns). Postgres is the authority for companies, clients, keys
  * and idempotency records; for connections it holds the read model the workflows write.
  */
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -18,6 +18,8 @@ export interface ContractModuleTable {
   module: string;
   active: boolean;
   changed_at: Timestamp;
+  /** Incremented by every switch: orders the signals connections receive. */
+  revision: Generated<number>;
 }
 
 export interface ClientTable {
@@ -129,8 +131,6 @@ export interface Database {
 export type Client = Selectable<ClientTable>;
 export type NewClient = Insertable<ClientTable>;
 export type ConnectionRow = Selectable<ConnectionTable>;
-export type NewConnectionRow = Insertable<ConnectionTable>;
-export type ConnectionRowUpdate = Updateable<ConnectionTable>;
 export type ConnectionHistoryRow = Selectable<ConnectionHistoryTable>;
 export type ApiKey = Selectable<ApiKeyTable>;
 export type IdempotencyRecord = Selectable<IdempotencyKeyTable>;

@@ -8,16 +8,11 @@ import { assign, setup } from 'xstate';
 import type { ClientId } from '../workflows/messages.ts';
 
 export type Party = 'source' | 'target';
-export type MailTemplate =
-  | 'invitation'
-  | 'accepted'
-  | 'declined'
-  | 'withdrawn'
-  | 'expired'
-  | 'offerAccessChanged'
-  | 'blocked'
-  | 'unblocked'
-  | 'ended';
+/** Every system mail of the connection lifecycle (templates in activities/mail-templates.ts). */
+export const MAIL_TEMPLATES = [
+  'invitation', 'accepted', 'declined', 'withdrawn', 'expired', 'offerAccessChanged', 'blocked', 'unblocked', 'ended',
+] as const;
+export type MailTemplate = (typeof MAIL_TEMPLATES)[number];
 
 export interface ConnectionContext {
   connectionId: string;

@@ -5,7 +5,7 @@
  */
 import type { SnapshotFrom } from 'xstate';
 import { ErrorCode, type Refusal } from '../workflows/errors.ts';
-import { connectionMachine, type CommandEvent, type MailTemplate, type Party, type SendMailParams } from './connection.machine.ts';
+import { connectionMachine, type CommandEvent, type Party, type SendMailParams } from './connection.machine.ts';
 
 export type ConnectionSnapshot = SnapshotFrom<typeof connectionMachine>;
 
@@ -16,13 +16,18 @@ export function explainRefusal(snapshot: ConnectionSnapshot, event: CommandEvent
   }
   if (snapshot.can(event)) return null;
   const state = String(snapshot.value);
-  if (event.type === 'accept' && state === 'invited' && !modulesActive && event.actor === targetClientId) {
+  // Who may do what is judged as if the modules were on: a wrong actor stays 403 and a forbidden
+  // transition 409 whatever the modules; only what the modules alone block is 422.
+  const withModules = modulesActive
+    ? snapshot
+    : connectionMachine.resolveState({ value: snapshot.value, context: { ...snapshot.context, modulesActive: true } });
+  if (withModules.can(event)) {
     return {
       code: ErrorCode.CONTRACT_MODULE_INACTIVE,
       message: 'the contract module CROSS_CLIENT_CONNECTIONS is not active for every contracting company involved',
     };
   }
-  const someoneMay = [sourceClientId, targetClientId].some((actor) => snapshot.can({ ...event, actor }));
+  const someoneMay = [sourceClientId, targetClientId].some((actor) => withModules.can({ ...event, actor }));
   if (someoneMay) {
     return { code: ErrorCode.FORBIDDEN_ACTOR, message: `${roleOf(snapshot, event.actor)} may not ${event.type} this connection` };
   }
@@ -33,17 +38,10 @@ export function roleOf(snapshot: ConnectionSnapshot, clientId: string): Party {
   return clientId === snapshot.context.sourceClientId ? 'source' : 'target';
 }
 
-/** The mails a transition asked for, in order, with `otherParty` resolved against the actor. */
-export function mailsOf(
-  actions: ReadonlyArray<{ type: string; params?: unknown }>,
-  snapshot: ConnectionSnapshot,
-  actor: string | null,
-): Array<{ template: MailTemplate; to: Party }> {
-  return actions
-    .filter((a) => a.type === 'sendMail')
-    .map((a) => {
-      const { template, to } = a.params as SendMailParams;
-      if (to !== 'otherParty') return { template, to };
-      return { template, to: actor === snapshot.context.sourceClientId ? 'target' : 'source' };
-    });
+/**
+ * The mails a transition names, in order. The machine's template and recipient are the defaults
+ * the diagram shows; the pinned rule set's `notifications` decide what actually goes out.
+ */
+export function mailsOf(actions: ReadonlyArray<{ type: string; params?: unknown }>): SendMailParams[] {
+  return actions.filter((a) => a.type === 'sendMail').map((a) => a.params as SendMailParams);
 }

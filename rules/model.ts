@@ -3,7 +3,7 @@
  * that travels as workflow input and history (design.md decision 4), so it holds only strings,
  * numbers and booleans. Pure: no Node built-ins.
  */
-import type { MailTemplate } from '../machines/connection.machine.ts';
+import { MAIL_TEMPLATES, type MailTemplate } from '../machines/connection.machine.ts';
 import type { ErrorCode } from '../workflows/errors.ts';
 import type { GuardEvent } from './facts.ts';
 
@@ -28,12 +28,8 @@ export const NOTIFICATION_EVENTS = [
 ] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
-export const MAIL_TEMPLATE_NAMES = [
-  'invitation', 'accepted', 'declined', 'withdrawn', 'expired', 'offerAccessChanged', 'blocked', 'unblocked', 'ended',
-] as const satisfies readonly MailTemplate[];
-// Fails to compile when the machine gains a mail this list does not offer.
-const _everyTemplate: Exclude<MailTemplate, (typeof MAIL_TEMPLATE_NAMES)[number]> extends never ? true : never = true;
-void _everyTemplate;
+/** The templates a notification may name: the machine's mails. */
+export const MAIL_TEMPLATE_NAMES = MAIL_TEMPLATES;
 
 /** `otherParty`: whichever party did not act (block, unblock, end can come from either side). */
 export const RECIPIENTS = ['source', 'target', 'otherParty'] as const;

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { mailFromAddress } from '../activities/mailer.ts';
 import { temporalSettings, type TemporalSettings } from '../temporal.config.ts';
 
 export interface Config {
@@ -23,7 +24,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env.CCX_DATA_DIR ?? '.data'),
     databaseUrl: env.DATABASE_URL || undefined,
     smtpUrl: env.SMTP_URL || undefined,
-    mailFrom: env.CCX_MAIL_FROM ?? 'Cross-Client Connections <no-reply@ccx.invalid>',
+    mailFrom: mailFromAddress(env),
     operatorKey: env.CCX_OPERATOR_KEY || undefined,
     temporal: temporalSettings(env),
   };

@@ -36,20 +36,25 @@ export async function startDevServer(options: { dataDir: string; port: number; n
     child.once('exit', (code) => reject(new Error(`temporal dev server exited with code ${code}`))),
   );
   exited.catch(() => {}); // observed below; afterwards an exit during shutdown is expected
-  const address = `127.0.0.1:${options.port}`;
-  const connection = await Promise.race([connectWithRetry(address), exited]);
-  await Promise.race([waitForSearchAttributes(connection, options.namespace), exited]);
-  await connection.close();
-  return {
-    address,
-    uiUrl: `http://127.0.0.1:${uiPort}`,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const done = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await done;
-    },
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const done = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await done;
   };
+  const address = `127.0.0.1:${options.port}`;
+  let connection: Connection | undefined;
+  try {
+    connection = await Promise.race([connectWithRetry(address), exited]);
+    await Promise.race([waitForSearchAttributes(connection, options.namespace), exited]);
+  } catch (err) {
+    // Nobody else holds the child yet: without this it would outlive the failed start.
+    await connection?.close().catch(() => {});
+    await stop();
+    throw err;
+  }
+  await connection.close();
+  return { address, uiUrl: `http://127.0.0.1:${uiPort}`, stop };
 }
 
 async function connectWithRetry(address: string, timeoutMs = 60_000): Promise<Connection> {

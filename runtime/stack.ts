@@ -10,6 +10,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Transporter } from 'nodemailer';
 import { createMailTransport } from '../activities/mailer.ts';
+import { hasActiveOperatorKey } from '../db/api-key.repository.ts';
 import { openDatabase, type DatabaseHandle } from '../db/connect.ts';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -30,9 +31,14 @@ export interface Stack {
 
 export async function startStack(config: Config, parts: { api: boolean; worker: boolean }, log = console.log): Promise<Stack> {
   const stops: Stop[] = [];
-  const stop = async () => {
-    for (const s of stops.reverse()) await s().catch((err: unknown) => log(`shutdown: ${String(err)}`));
-  };
+  // Calls queue up and each drains what is left: after a fatal worker error has stopped the stack,
+  // the CLI's own stop finds nothing to do, and a part started meanwhile is still stopped.
+  let stopped = Promise.resolve();
+  const stop = () =>
+    (stopped = stopped.then(async () => {
+      while (stops.length > 0) await stops.pop()!().catch((err: unknown) => log(`shutdown: ${String(err)}`));
+    }));
+  let workerFailure: unknown;
   try {
     let temporalAddress = config.temporal.address;
     if (!temporalAddress) {
@@ -55,6 +61,7 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
     if (parts.worker) {
       const mailer = await openMailer(config, stops, log);
       const connection = await NativeConnection.connect({ ...config.temporal.connectionOptions, address: temporalAddress });
+      stops.push(() => connection.close()); // before createWorker: closed even when that throws
       const worker = await createWorker({
         connection,
         namespace: config.temporal.namespace,
@@ -63,11 +70,17 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
         mailer,
         mailFrom: config.mailFrom,
       });
-      const running = worker.run();
+      // A fatal worker error (e.g. Temporal gone for good) takes the whole process down, instead of
+      // an unhandled rejection or an API that answers while nothing runs its workflows.
+      const running = worker.run().catch((err: unknown) => {
+        log(`worker failed, stopping: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        process.exitCode = 1;
+        workerFailure = err;
+        void stop();
+      });
       stops.push(async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running;
-        await connection.close();
       });
       stack.worker = worker;
       log(`worker polling task queue ${config.temporal.taskQueue}`);
@@ -99,6 +112,7 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
       stack.app = app;
       log(`HTTP API on http://127.0.0.1:${config.port} (OpenAPI at /openapi.json, docs at /docs)`);
     }
+    if (workerFailure) throw workerFailure; // failed while the rest was starting
     return stack;
   } catch (err) {
     await stop();
@@ -139,16 +153,12 @@ async function openMailer(config: Config, stops: Stop[], log: typeof console.log
 async function bootstrapOperatorKey(database: DatabaseHandle, config: Config, log: typeof console.log): Promise<void> {
   const { createApiKey, ensureOperatorKey, operatorPrincipal } = await import('../api/auth.ts');
   if (config.operatorKey) {
-    await ensureOperatorKey(database.db, config.operatorKey);
+    const { keyId, revoked } = await ensureOperatorKey(database.db, config.operatorKey);
+    // Revocation wins over the environment: the key stays refused, so say so at boot.
+    if (revoked) log(`WARNING: CCX_OPERATOR_KEY (key ${keyId}) is revoked: requests with it are refused with 401; set another key`);
     return;
   }
-  const existing = await database.db
-    .selectFrom('api_keys')
-    .select('id')
-    .where('principal', '=', 'operator')
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  if (existing) return;
+  if (await hasActiveOperatorKey(database.db)) return;
   const { apiKey } = await createApiKey(database.db, operatorPrincipal);
   log(`\n  operator API key (shown once, store it): ${apiKey}\n`);
 }

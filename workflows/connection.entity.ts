@@ -20,7 +20,24 @@ import type {
   ConnectionView,
   ConnectionWorkflowInput,
   ModulesChangedSignal,
+  PartyFacts,
 } from './messages.ts';
+
+const MAX_TTL_MS = 366 * 24 * 60 * 60 * 1000;
+
+/**
+ * What is wrong with an input from a caller going to Temporal directly (the API's are always
+ * right), or null. Checked before anything else: a bad value must fail the run with a clear
+ * error, never throw inside the workflow task (which Temporal would retry forever).
+ */
+export function inputProblem(input: ConnectionWorkflowInput): string | null {
+  const ids = [input?.connectionId, input?.sourceClientId, input?.targetClientId];
+  if (!ids.every((id) => typeof id === 'string' && id.length > 0)) return 'connectionId, sourceClientId and targetClientId must be non-empty strings';
+  if (typeof input.offerAccess !== 'boolean') return 'offerAccess must be true or false';
+  const ttl = input.invitationTtlMs;
+  if (ttl !== undefined && !(Number.isInteger(ttl) && ttl >= 1 && ttl <= MAX_TTL_MS)) return `invitationTtlMs must be an integer from 1 to ${MAX_TTL_MS}`;
+  return null;
+}
 
 /** The pinned rule set and its evaluator (built once per run: CEL is parsed once). */
 export interface PinnedRules {
@@ -28,10 +45,13 @@ export interface PinnedRules {
   evaluator: RulesEvaluator;
 }
 
+/** A mail owed by a transition, with the facts it reports as they were at that transition. */
 export interface PendingMail {
   transition: number;
   template: MailTemplate;
   to: Party;
+  offerAccess: boolean;
+  expiresAt: string | null;
 }
 
 export interface HistoryEntry {
@@ -99,7 +119,7 @@ export class ConnectionEntity {
       workflowId,
       rules,
     );
-    entity.queueMails('invite', mailsOf(actions, snapshot, input.sourceClientId), input.sourceClientId, 1);
+    entity.queueMail('invite', mailsOf(actions).length > 0, input.sourceClientId, 1);
     return { entity, first: { view: entity.view(), history: { event: 'invite', actor: input.sourceClientId, from: null, to: entity.status, at } } };
   }
 
@@ -126,13 +146,18 @@ export class ConnectionEntity {
     return this.rules.ruleSet;
   }
 
-  /** Why a command would be refused right now, or null. Pure: safe in an update validator. */
-  refusal(connectionId: string, event: CommandEvent): Refusal | null {
+  /** Why a command would be refused at `now`, or null. Pure: safe in an update validator. */
+  refusal(connectionId: string, event: CommandEvent, now: Date): Refusal | null {
     if (connectionId !== this.input.connectionId) {
       return { code: ErrorCode.INVALID_TRANSITION, message: `connection ${connectionId} is no longer open` };
     }
     const refusal = explainRefusal(this.snapshot, event);
     if (refusal) return refusal;
+    // The expiry timer may fire a moment late; the deadline itself is exact.
+    const expiresAt = this.expiresAt;
+    if (expiresAt !== null && now.getTime() >= Date.parse(expiresAt)) {
+      return { code: ErrorCode.INVALID_TRANSITION, message: `the invitation expired at ${expiresAt}` };
+    }
     // Policy after the fixed semantics: the rule set's guards for this command, if it has any.
     const guardEvent = `connection.${event.type}` as GuardEvent;
     if (!GUARD_EVENTS.includes(guardEvent) || !this.facts.target) return null;
@@ -141,6 +166,11 @@ export class ConnectionEntity {
       commandFacts(this.view(), { source: this.facts.source, target: this.facts.target }, event.actor),
     );
     return verdict.allowed ? null : { code: verdict.code, message: verdict.message, details: { rule: verdict.rule } };
+  }
+
+  /** Why `upgradeRules` would be refused: a finished connection keeps the rules it ended under. */
+  upgradeRefusal(): Refusal | null {
+    return this.isFinal ? { code: ErrorCode.INVALID_TRANSITION, message: `cannot upgrade the rules of a connection that is ${this.status}` } : null;
   }
 
   /** Pins another rule set (operator update `upgradeRules`); null when it is already pinned. */
@@ -163,14 +193,27 @@ export class ConnectionEntity {
     this.version += 1;
     this.updatedAt = now.toISOString();
     const actor = 'actor' in event ? event.actor : null;
-    this.queueMails(event.type, mailsOf(actions, next, actor), actor, this.version);
+    this.queueMail(event.type, mailsOf(actions).length > 0, actor, this.version);
     return { view: this.view(), history: { event: event.type, actor, from, to: this.status, at: this.updatedAt } };
   }
 
-  /** Module facts changed for one contracting company: keep them, and tell the machine. */
+  /** Facts loaded again (after the first record): module switches we may have missed. */
+  refreshFacts(fresh: ConnectionFacts): void {
+    for (const party of [fresh.source, fresh.target]) {
+      if (party) this.applyModules({ contractingCompanyId: party.contractingCompanyId, active: party.moduleActive, revision: party.moduleRevision ?? 0 });
+    }
+  }
+
+  /**
+   * Module facts changed for one contracting company (a signal, or facts reloaded): keep them
+   * unless we already know a newer revision, and tell the machine.
+   */
   applyModules(signal: ModulesChangedSignal): void {
-    const update = (party: ConnectionFacts['source'] | null) =>
-      party && party.contractingCompanyId === signal.contractingCompanyId ? { ...party, moduleActive: signal.active } : party;
+    const update = (party: PartyFacts | null): PartyFacts | null => {
+      if (!party || party.contractingCompanyId !== signal.contractingCompanyId) return party;
+      if (signal.revision !== undefined && (party.moduleRevision ?? 0) > signal.revision) return party;
+      return { ...party, moduleActive: signal.active, moduleRevision: signal.revision ?? party.moduleRevision };
+    };
     this.facts = { source: update(this.facts.source)!, target: update(this.facts.target) };
     const event: ConnectionEvent = { type: 'modulesChanged', active: modulesActive(this.facts) };
     this.snapshot = transition(connectionMachine, this.snapshot, event)[0];
@@ -212,15 +255,16 @@ export class ConnectionEntity {
   }
 
   /**
-   * The machine says a mail is due; the pinned rule set's `notifications` say whether it goes out,
-   * with which template and to whom (`otherParty`: whoever did not act).
+   * The machine says whether a mail is due; the pinned rule set's `notifications` say whether it
+   * goes out, with which template and to whom (`otherParty`: whoever did not act).
    */
-  private queueMails(event: string, due: Array<{ template: MailTemplate; to: Party }>, actor: string | null, transitionNumber: number): void {
-    if (due.length === 0) return;
+  private queueMail(event: string, due: boolean, actor: string | null, transitionNumber: number): void {
+    if (!due) return;
     const n = this.rules.evaluator.notification(`connection.${event}` as NotificationEvent);
     if (!n.enabled) return;
-    const to: Party = n.recipient !== 'otherParty' ? n.recipient : actor === this.snapshot.context.sourceClientId ? 'target' : 'source';
-    this.outbox.push({ transition: transitionNumber, template: n.template, to });
+    const c = this.snapshot.context;
+    const to: Party = n.recipient !== 'otherParty' ? n.recipient : actor === c.sourceClientId ? 'target' : 'source';
+    this.outbox.push({ transition: transitionNumber, template: n.template, to, offerAccess: c.offerAccess, expiresAt: c.expiresAt });
   }
 }
 

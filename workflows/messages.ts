@@ -31,6 +31,8 @@ export interface PartyFacts {
   language: Language;
   contractingCompanyId: string;
   moduleActive: boolean;
+  /** contract_modules.revision of `moduleActive` (0: never switched); newer facts win. */
+  moduleRevision?: number;
 }
 
 export interface ConnectionFacts {
@@ -128,6 +130,8 @@ export const viewQuery = defineQuery<ConnectionView>('view');
 export interface ModulesChangedSignal {
   contractingCompanyId: string;
   active: boolean;
+  /** The switch's revision: signals may arrive out of order; an older one is ignored. */
+  revision?: number;
 }
 export const modulesChangedSignal = defineSignal<[ModulesChangedSignal]>('modulesChanged');
 

@@ -17,6 +17,7 @@ export async function moduleFanoutWorkflow(input: ModuleFanoutInput): Promise<{ 
       await getExternalWorkflowHandle(workflowId).signal(modulesChangedSignal, {
         contractingCompanyId: input.contractingCompanyId,
         active: input.active,
+        revision: input.revision,
       });
       signalled += 1;
     } catch {

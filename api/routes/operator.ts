@@ -1,6 +1,6 @@
 /**
  * Operator routes (api.md "Operator"): contracting companies, contract modules, clients, keys.
- * Rule sets come with the rules issue.
+ * Rule sets have their own routes (rule-sets.ts).
  */
 import { randomInt } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client as TemporalClient } from '@temporalio/client';
@@ -17,7 +17,7 @@ import type { ModuleFanoutInput } from '../../workflows/messages.ts';
 import { clientPrincipal, createApiKey, requirePrincipal } from '../auth.ts';
 import { ApiError, ApiOnlyCode } from '../errors.ts';
 import { mintedIdOf, registerIdempotency } from '../idempotency.ts';
-import { ApiKeyCreated, Client, Company, CompanyDetail, CreateClientBody, CreateCompanyBody, ErrorBody, ModuleName } from '../schemas.ts';
+import { ApiKeyCreated, Client, Company, CompanyDetail, CreateClientBody, CreateCompanyBody, ErrorBody, ModuleName, ShownOnceKey } from '../schemas.ts';
 
 export interface OperatorDeps {
   db: Kysely<Database>;
@@ -51,6 +51,8 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody,
 const CompanyParams = z.object({ id: z.string() });
 const ModuleParams = z.object({ id: z.string(), module: ModuleName });
 const KeyParams = z.object({ keyId: z.string() });
+/** A new key is shown once: the idempotency record keeps `apiKey: null`, so a replay answers null. */
+const shownOnce = { idempotencyRedact: ['apiKey'] } as const;
 
 export function operatorRoutes(deps: OperatorDeps) {
   const { db } = deps;
@@ -59,11 +61,12 @@ export function operatorRoutes(deps: OperatorDeps) {
    * Module switched: a short workflow signals every affected connection (design.md decision 7).
    * Its id carries the request's minted id, so an idempotent retry cannot start a second one.
    */
-  async function tellConnections(request: FastifyRequest, companyId: string, module: string, active: boolean): Promise<void> {
+  async function tellConnections(request: FastifyRequest, companyId: string, module: string, active: boolean, revision: number): Promise<void> {
     // Only this module is known to connections; the signal carries no module name.
     if (module !== CROSS_CLIENT_MODULE) return;
     const { client, taskQueue } = deps.temporal;
-    const input: ModuleFanoutInput = { contractingCompanyId: companyId, module, active };
+    // The revision lets connections order switches that reach them out of order.
+    const input: ModuleFanoutInput = { contractingCompanyId: companyId, module, active, revision };
     try {
       await client.withDeadline(Date.now() + deps.temporalDeadlineMs, () =>
         client.workflow.start('moduleFanoutWorkflow', {
@@ -119,8 +122,8 @@ export function operatorRoutes(deps: OperatorDeps) {
         handler: async (request, reply) => {
           const { id, module } = request.params as z.infer<typeof ModuleParams>;
           if (!(await getCompany(db, id))) throw notFound('contracting company', id);
-          await setModule(db, id, module, active);
-          await tellConnections(request, id, module, active);
+          const revision = await setModule(db, id, module, active);
+          await tellConnections(request, id, module, active, revision);
           return reply.code(204).send();
         },
       });
@@ -128,7 +131,10 @@ export function operatorRoutes(deps: OperatorDeps) {
 
     app.post(
       '/v1/clients',
-      { schema: { tags, summary: 'Create a client and its first API key', body: CreateClientBody, response: { 201: z.object({ client: Client, apiKey: z.string() }), ...errors } } },
+      {
+        config: shownOnce,
+        schema: { tags, summary: 'Create a client and its first API key', body: CreateClientBody, response: { 201: z.object({ client: Client, apiKey: ShownOnceKey }), ...errors } },
+      },
       async (request, reply) => {
         const body = request.body as z.infer<typeof CreateClientBody>;
         if (!(await getCompany(db, body.contractingCompanyId))) throw notFound('contracting company', body.contractingCompanyId);
@@ -146,7 +152,7 @@ export function operatorRoutes(deps: OperatorDeps) {
 
     app.post(
       '/v1/clients/:id/api-keys',
-      { schema: { tags, summary: 'Another API key for a client (shown once)', params: CompanyParams, response: { 201: ApiKeyCreated, ...errors } } },
+      { config: shownOnce, schema: { tags, summary: 'Another API key for a client (shown once)', params: CompanyParams, response: { 201: ApiKeyCreated, ...errors } } },
       async (request, reply) => {
         const { id } = request.params as { id: string };
         if (!(await getClient(db, id))) throw notFound('client', id);

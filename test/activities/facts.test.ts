@@ -31,7 +31,7 @@ async function client(module: 'on' | 'off' | 'never', language: 'de' | 'en' = 'd
 test('both parties are loaded with their contact, language and contracting company', async () => {
   const [source, target] = [await client('on', 'de'), await client('on', 'en')];
   const facts = await activities.loadConnectionFacts({ sourceClientId: source.clientId, targetClientId: target.clientId });
-  expect(facts).toEqual({ source: { ...source, moduleActive: true }, target: { ...target, moduleActive: true } });
+  expect(facts).toEqual({ source: { ...source, moduleActive: true, moduleRevision: 1 }, target: { ...target, moduleActive: true, moduleRevision: 1 } });
 });
 
 test('a module switched off for the contracting company is reported inactive', async () => {

@@ -75,6 +75,38 @@ describe('Idempotency-Key', () => {
     expect(b.json().error.code).toBe('TARGET_NOT_FOUND'); // not IDEMPOTENCY_CONFLICT
   });
 
+  test('a new API key is shown once: the record keeps apiKey null, and so does the replay', async () => {
+    const company = await call(ctx.app, ctx.operatorKey, 'POST', '/v1/contracting-companies', { name: 'Verlag' });
+    const storedBody = async (key: string) =>
+      (await ctx.db.selectFrom('idempotency_keys').select('response_body').where('key', '=', key).executeTakeFirstOrThrow()).response_body;
+
+    const clientKey = randomUUID();
+    const body = { contractingCompanyId: company.json().id, name: 'Morgenpost', email: 'mp@example.test', language: 'de' };
+    const created = await call(ctx.app, ctx.operatorKey, 'POST', '/v1/clients', body, withKey(clientKey));
+    expect(created.statusCode).toBe(201);
+    const { apiKey, client } = created.json();
+    expect(apiKey).toEqual(expect.any(String));
+    expect(JSON.stringify(await storedBody(clientKey))).not.toContain(apiKey);
+    expect(await storedBody(clientKey)).toEqual({ client, apiKey: null });
+    const replay = await call(ctx.app, ctx.operatorKey, 'POST', '/v1/clients', body, withKey(clientKey));
+    expect(replay.statusCode).toBe(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.json()).toEqual({ client, apiKey: null });
+
+    const anotherKey = randomUUID();
+    const another = await call(ctx.app, ctx.operatorKey, 'POST', `/v1/clients/${client.id}/api-keys`, undefined, withKey(anotherKey));
+    expect(another.statusCode).toBe(201);
+    const { apiKey: second, keyId } = another.json();
+    expect(second).toEqual(expect.any(String));
+    expect(JSON.stringify(await storedBody(anotherKey))).not.toContain(second);
+    const anotherReplay = await call(ctx.app, ctx.operatorKey, 'POST', `/v1/clients/${client.id}/api-keys`, undefined, withKey(anotherKey));
+    expect(anotherReplay.statusCode).toBe(201);
+    expect(anotherReplay.json()).toEqual({ apiKey: null, keyId });
+    // The keys shown once still work (only their record was redacted).
+    expect((await call(ctx.app, apiKey, 'GET', '/v1/connections')).statusCode).toBe(200);
+    expect((await call(ctx.app, second, 'GET', '/v1/connections')).statusCode).toBe(200);
+  });
+
   test('a malformed key is 400', async () => {
     const res = await call(ctx.app, ctx.operatorKey, 'POST', '/v1/contracting-companies', { name: 'X' }, withKey('x'.repeat(300)));
     expect(res.statusCode).toBe(400);

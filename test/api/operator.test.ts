@@ -84,8 +84,8 @@ describe('contract modules', () => {
     const inputs = await Promise.all(runs.map((wf) => startInput(ctx.client, wf.workflowId)));
     expect(inputs).toEqual(
       expect.arrayContaining([
-        { contractingCompanyId: id, module: 'CROSS_CLIENT_CONNECTIONS', active: true },
-        { contractingCompanyId: id, module: 'CROSS_CLIENT_CONNECTIONS', active: false },
+        { contractingCompanyId: id, module: 'CROSS_CLIENT_CONNECTIONS', active: true, revision: 1 },
+        { contractingCompanyId: id, module: 'CROSS_CLIENT_CONNECTIONS', active: false, revision: 2 },
       ]),
     );
   });

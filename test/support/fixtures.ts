@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { CROSS_CLIENT_MODULE } from '../../rules/invitation.policy.ts';
 import { newId } from './database.ts';
@@ -35,6 +35,8 @@ export async function setModule(db: Kysely<Database>, companyId: string, active:
   await db
     .insertInto('contract_modules')
     .values({ contracting_company_id: companyId, module: CROSS_CLIENT_MODULE, active, changed_at: new Date() })
-    .onConflict((oc) => oc.columns(['contracting_company_id', 'module']).doUpdateSet({ active, changed_at: new Date() }))
+    .onConflict((oc) =>
+      oc.columns(['contracting_company_id', 'module']).doUpdateSet({ active, changed_at: new Date(), revision: sql`contract_modules.revision + 1` }),
+    )
     .execute();
 }

@@ -18,6 +18,8 @@ export interface ReceivedMail {
 export interface TestSmtp {
   url: string;
   mails: ReceivedMail[];
+  /** The server answers 550 (mailbox unavailable) for this recipient from now on. */
+  refuse(address: string): void;
   /** Mails arriving from now on are recorded but not acknowledged until `release()`. */
   hold(): void;
   release(): void;
@@ -29,11 +31,17 @@ export interface TestSmtp {
 export async function startTestSmtp(): Promise<TestSmtp> {
   const mails: ReceivedMail[] = [];
   let held: Promise<void> | undefined;
+  const refused = new Set<string>();
   let releaseHeld = () => {};
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (!refused.has(address.address)) return callback();
+      const err = Object.assign(new Error('mailbox unavailable'), { responseCode: 550 });
+      callback(err);
+    },
     onData(stream, _session, done) {
       simpleParser(stream)
         .then((parsed) => {
@@ -67,6 +75,9 @@ export async function startTestSmtp(): Promise<TestSmtp> {
         }
         await new Promise((r) => setTimeout(r, 50));
       }
+    },
+    refuse(address) {
+      refused.add(address);
     },
     hold() {
       held = new Promise((resolve) => (releaseHeld = resolve));

@@ -32,7 +32,13 @@ test('no worker: 503 UNAVAILABLE, and the retry with the same key converges on o
   expect(down.json().error.message).toMatch(/retry/i);
 
   await stack.engine.startWorker();
-  const retried = await call(stack.app, b.apiKey, 'POST', `/v1/connections/${id}/accept`, undefined, key);
+  // As a caller would: retry with the same key while the outcome is unknown. The new worker may
+  // need a few seconds to pick the workflow up (its task first times out on the old worker's queue).
+  let retried = await call(stack.app, b.apiKey, 'POST', `/v1/connections/${id}/accept`, undefined, key);
+  for (let attempt = 0; retried.statusCode === 503 && attempt < 20; attempt++) {
+    await new Promise((r) => setTimeout(r, 500));
+    retried = await call(stack.app, b.apiKey, 'POST', `/v1/connections/${id}/accept`, undefined, key);
+  }
   expect(retried.statusCode, retried.body).toBe(200);
   expect(retried.json()).toMatchObject({ status: 'active', version: 2 });
   const read = (await call(stack.app, a.apiKey, 'GET', `/v1/connections/${id}`)).json();

@@ -18,7 +18,8 @@ import {
 } from '@temporalio/workflow';
 import type { createConnectionActivities } from '../activities/connection.activities.ts';
 import { activityPresets, searchAttributes } from '../temporal.config.ts';
-import { ConnectionEntity, inputProblem, type PendingMail, type Transition } from './connection.entity.ts';
+import { ConnectionEntity, type PendingMail, type Transition } from './connection.entity.ts';
+import { inputProblem } from './connection.input.ts';
 import { pinRules, registerCommandHandlers, registerUpgradeHandler } from './connection.handlers.ts';
 import { ErrorCode, refusalFailure } from './errors.ts';
 import {

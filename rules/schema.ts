@@ -102,6 +102,9 @@ export function issueSpecs(issue: z.core.$ZodIssue, valueAt: (path: Path) => unk
     case 'invalid_union':
       return [{ code: 'RULES_BAD_TYPE', message: `\`${formatPath(path)}\` must be a CEL expression, not ${typeName(value)}` }];
     case 'invalid_value': {
+      if (value === undefined) {
+        return [{ code: 'RULES_MISSING_FIELD', missing: true, message: `missing \`${String(last)}\``, hint: `expected one of: ${issue.values.map(String).join(', ')}` }];
+      }
       const [code, what] = VALUE_CODES[String(last)] ?? ['RULES_BAD_VALUE', `value for \`${String(last)}\``];
       const allowed = issue.values.map(String);
       const suggestion = typeof value === 'string' ? closest(value, allowed) : undefined;

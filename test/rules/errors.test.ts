@@ -24,6 +24,7 @@ const cases: Case[] = [
   { name: 'YAML that does not parse', source: 'version: 1\nname: [unclosed\n', code: 'RULES_YAML_SYNTAX', line: 3, column: 1 },
   { name: 'a key given twice', source: 'version: 1\nname: a\nname: b\n', code: 'RULES_YAML_SYNTAX', line: 3, column: 1 },
   { name: 'an empty file', source: '', code: 'RULES_BAD_TYPE', line: 1, column: 1 },
+  { name: 'a rule set without a language version', source: HEADER.replace('version: 1\n', ''), code: 'RULES_MISSING_FIELD', line: 1, column: 1 },
   { name: 'an unsupported language version', source: HEADER.replace('version: 1', 'version: 2'), code: 'RULES_BAD_VERSION', line: 1, column: 10 },
   { name: 'a misspelt section', source: `${HEADER}gaurds: {}\n`, code: 'RULES_UNKNOWN_SECTION', line: 15, column: 1, hint: 'did you mean `guards`?' },
   {

@@ -12,6 +12,7 @@ import {
   log,
   proxyActivities,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
   ActivityFailure,
@@ -70,6 +71,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   } else {
     const started = ConnectionEntity.invite(input, facts, workflowId, new Date(), rules);
     entity = started.entity;
+    // Also for callers going to Temporal directly: the UI shows which connection and rules this is.
+    upsertMemo({ connectionId: input.connectionId, ruleSetVersion: rules.ruleSet.hash });
     await record(started.first);
     // A module switched between the caller's facts and our first row missed its fan-out (which
     // lists rows): read the facts once more; revisions keep the newest.

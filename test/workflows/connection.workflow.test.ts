@@ -91,6 +91,8 @@ describe('connection workflow on the real dev server', () => {
     await handle.executeUpdate(acceptUpdate, { args: [{ connectionId: view.id, actor: b.id }] });
     const state = await handle.query(stateQuery);
     expect(state).toMatchObject({ value: 'active', version: 2, context: { connectionId: view.id, offerAccess: false } });
+    expect(state.ruleSetVersion).toMatch(/^[0-9a-f]{64}$/);
+    expect((await handle.describe()).memo).toEqual({ connectionId: view.id, ruleSetVersion: state.ruleSetVersion });
 
     await expect
       .poll(async () => {

@@ -34,7 +34,7 @@ export function explainRefusal(snapshot: ConnectionSnapshot, event: CommandEvent
   return { code: ErrorCode.INVALID_TRANSITION, message: `cannot ${event.type} a connection that is ${state}` };
 }
 
-export function roleOf(snapshot: ConnectionSnapshot, clientId: string): Party {
+function roleOf(snapshot: ConnectionSnapshot, clientId: string): Party {
   return clientId === snapshot.context.sourceClientId ? 'source' : 'target';
 }
 

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { stateQuery } from '../../workflows/messages.ts';
 import { call } from './support.ts';
-import { startTestStack, type TestStack } from '../support/stack.ts';
+import { companyOverHttp, startTestStack, type HttpParty, type TestStack } from '../support/stack.ts';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -12,27 +12,8 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-interface Party {
-  id: string;
-  apiKey: string;
-  email: string;
-}
-
-async function company(moduleOn = true, names = ['Morgenpost', 'Abendblatt']): Promise<{ id: string; clients: Party[] }> {
-  const op = stack.operatorKey;
-  const res = await call(stack.app, op, 'POST', '/v1/contracting-companies', { name: 'Verlagsgruppe' });
-  expect(res.statusCode).toBe(201);
-  const id = res.json().id as string;
-  if (moduleOn) expect((await call(stack.app, op, 'PUT', `/v1/contracting-companies/${id}/modules/CROSS_CLIENT_CONNECTIONS`)).statusCode).toBe(204);
-  const clients: Party[] = [];
-  for (const [i, name] of names.entries()) {
-    const email = `${name.toLowerCase()}.${id.toLowerCase()}@example.test`;
-    const c = await call(stack.app, op, 'POST', '/v1/clients', { contractingCompanyId: id, name, email, language: i % 2 ? 'en' : 'de' });
-    expect(c.statusCode).toBe(201);
-    clients.push({ id: c.json().client.id, apiKey: c.json().apiKey, email });
-  }
-  return { id, clients };
-}
+type Party = HttpParty;
+const company = (moduleOn = true, names = ['Morgenpost', 'Abendblatt']) => companyOverHttp(stack, names, { moduleOn });
 
 const as = (p: Party, method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown, headers?: Record<string, string>) =>
   call(stack.app, p.apiKey, method, url, body, headers);

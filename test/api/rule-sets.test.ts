@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { DEFAULT_RULES_FILE } from '../../runtime/rule-sets.ts';
 import type { CompiledRuleSet } from '../../rules/model.ts';
 import { stateQuery, upgradeRulesUpdate } from '../../workflows/messages.ts';
-import { startTestStack, type TestStack } from '../support/stack.ts';
+import { companyOverHttp, startTestStack, type HttpParty, type TestStack } from '../support/stack.ts';
 import { call } from './support.ts';
 
 let stack: TestStack;
@@ -27,23 +27,8 @@ const yaml = { 'content-type': 'application/yaml' };
 const publish = (source: string) => call(stack.app, stack.operatorKey, 'POST', '/v1/rule-sets', source, yaml);
 const active = async () => (await call(stack.app, stack.operatorKey, 'GET', '/v1/rule-sets/active')).json();
 
-interface Party {
-  id: string;
-  apiKey: string;
-  email: string;
-}
-async function company(names: string[]): Promise<Party[]> {
-  const op = stack.operatorKey;
-  const id = (await call(stack.app, op, 'POST', '/v1/contracting-companies', { name: 'Verlag' })).json().id;
-  await call(stack.app, op, 'PUT', `/v1/contracting-companies/${id}/modules/CROSS_CLIENT_CONNECTIONS`);
-  const parties = [];
-  for (const name of names) {
-    const email = `${name.toLowerCase()}.${id.toLowerCase()}@example.test`;
-    const res = (await call(stack.app, op, 'POST', '/v1/clients', { contractingCompanyId: id, name, email, language: 'en' })).json();
-    parties.push({ id: res.client.id, apiKey: res.apiKey, email });
-  }
-  return parties;
-}
+type Party = HttpParty;
+const company = async (names: string[]) => (await companyOverHttp(stack, names)).clients;
 const callback = { url: 'https://hooks.example.test/ccx', secret: 'a-long-enough-callback-secret' };
 const invite = (from: Party, to: Party, withCallback = false) =>
   call(stack.app, from.apiKey, 'POST', '/v1/connections', { targetClientId: to.id, offerAccess: true, ...(withCallback ? { callback } : {}) });

@@ -36,3 +36,33 @@ export async function startTestStack(options: { temporalDeadlineMs?: number; dat
     },
   };
 }
+
+export interface HttpParty {
+  id: string;
+  apiKey: string;
+  email: string;
+}
+
+/**
+ * A contracting company (module on unless told otherwise) and its clients, created the way an
+ * operator would: over HTTP. Languages alternate German, English.
+ */
+export async function companyOverHttp(stack: TestStack, names: string[], options: { moduleOn?: boolean } = {}): Promise<{ id: string; clients: HttpParty[] }> {
+  const send = (method: 'POST' | 'PUT', url: string, body?: unknown) =>
+    stack.app.inject({ method, url, headers: { authorization: `Bearer ${stack.operatorKey}` }, ...(body === undefined ? {} : { payload: body as object }) });
+  const created = await send('POST', '/v1/contracting-companies', { name: 'Verlagsgruppe' });
+  if (created.statusCode !== 201) throw new Error(`company: ${created.statusCode} ${created.body}`);
+  const id = created.json().id as string;
+  if (options.moduleOn !== false) {
+    const on = await send('PUT', `/v1/contracting-companies/${id}/modules/CROSS_CLIENT_CONNECTIONS`);
+    if (on.statusCode !== 204) throw new Error(`module: ${on.statusCode} ${on.body}`);
+  }
+  const clients: HttpParty[] = [];
+  for (const [i, name] of names.entries()) {
+    const email = `${name.toLowerCase()}.${id.toLowerCase()}@example.test`;
+    const res = await send('POST', '/v1/clients', { contractingCompanyId: id, name, email, language: i % 2 ? 'en' : 'de' });
+    if (res.statusCode !== 201) throw new Error(`client: ${res.statusCode} ${res.body}`);
+    clients.push({ id: res.json().client.id, apiKey: res.json().apiKey, email });
+  }
+  return { id, clients };
+}

@@ -8,23 +8,18 @@ import type { Transporter } from 'nodemailer';
 import { getPartyFacts } from '../db/client.repository.ts';
 import { insertHistory, listOpenConnectionsOfCompany, upsertConnection } from '../db/connection.repository.ts';
 import { findMail, logMail } from '../db/mail-log.repository.ts';
+import { getActiveCompiledRuleSet } from '../db/rule-set.repository.ts';
 import type { Database } from '../db/schema.ts';
-import { CROSS_CLIENT_MODULE } from '../rules/invitation.policy.ts';
-import type { ErrorCode } from '../workflows/errors.ts';
-import type { ConnectionFacts, ConnectionView, PartyFacts } from '../workflows/messages.ts';
-import { MAIL_TEMPLATES, renderMail, type MailTemplate } from './mail-templates.ts';
+import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
+import type { ErrorCode } from '../domain/errors.ts';
+import type { ConnectionFacts, ConnectionTransition, PartyFacts } from '../domain/connection.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
-import { ensureActiveRuleSet } from '../runtime/rule-sets.ts';
+import { MAIL_TEMPLATES, renderMail, type MailTemplate } from './mail-templates.ts';
 
 export interface ConnectionActivityDeps {
   db: Kysely<Database>;
   mailer: Transporter;
   mailFrom: string;
-}
-
-export interface TransitionRecord {
-  view: ConnectionView;
-  history: { event: string; actor: string | null; from: string | null; to: string; at: string };
 }
 
 export interface SystemMail {
@@ -63,7 +58,7 @@ export function createConnectionActivities({ db, mailer, mailFrom }: ConnectionA
     },
 
     /** Row and history entry together: the read model never shows a state without its history. */
-    async recordConnectionTransition({ view, history }: TransitionRecord): Promise<void> {
+    async recordConnectionTransition({ view, history }: ConnectionTransition): Promise<void> {
       await db.transaction().execute(async (trx) => {
         await upsertConnection(trx, view);
         await insertHistory(trx, { connectionId: view.id, version: view.version, ...history });
@@ -123,9 +118,15 @@ export function createConnectionActivities({ db, mailer, mailFrom }: ConnectionA
       return listOpenConnectionsOfCompany(db, input.contractingCompanyId);
     },
 
-    /** For callers that start a connection on Temporal directly without a rule set: the active one. */
+    /**
+     * For callers that start a connection on Temporal directly without a rule set: the active one.
+     * Only reads: publishing is an operator's act (api/rule-set.service.ts). None active (a
+     * database nobody booted) is retried until one is published, visibly in the Temporal UI.
+     */
     async loadActiveRuleSet(): Promise<CompiledRuleSet> {
-      return ensureActiveRuleSet(db);
+      const active = await getActiveCompiledRuleSet(db);
+      if (!active) throw ApplicationFailure.create({ type: 'NO_ACTIVE_RULE_SET', message: 'no rule set is active: publish one' });
+      return active;
     },
   };
 }

@@ -3,10 +3,10 @@
  * the recipients are back-office contact addresses, not customers. Every mail names both clients
  * with their ids, since one contact address may look after several clients.
  */
-import { MAIL_TEMPLATES, type MailTemplate } from '../machines/connection.machine.ts';
-import type { Language, PartyFacts } from '../workflows/messages.ts';
+import type { Language, PartyFacts } from '../domain/connection.ts';
+import { MAIL_TEMPLATES, type MailTemplate } from '../domain/mail.ts';
 
-// The machine names the mails; every one of them needs a template in each language (the
+// domain/mail.ts names the mails; every one of them needs a template in each language (the
 // Record<MailTemplate, …> tables below fail to compile when one is missing).
 export { MAIL_TEMPLATES, type MailTemplate };
 

@@ -4,11 +4,12 @@
  * process), and CEL is parsed once per version.
  */
 import type { Kysely } from 'kysely';
-import { getActiveRuleSetVersion } from '../db/rule-set.repository.ts';
+import { getActiveCompiledRuleSet, getActiveRuleSetVersion } from '../db/rule-set.repository.ts';
+import { ErrorCode } from '../domain/errors.ts';
 import { createEvaluator, type RulesEvaluator } from '../rules/evaluator.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
 import type { Database } from '../db/schema.ts';
-import { ensureActiveRuleSet } from '../runtime/rule-sets.ts';
+import { ApiError } from './errors.ts';
 
 export interface ActiveRules {
   ruleSet: CompiledRuleSet;
@@ -21,7 +22,9 @@ export async function activeRules(db: Kysely<Database>): Promise<ActiveRules> {
   const version = await getActiveRuleSetVersion(db);
   const cached = version && cache.get(version);
   if (cached) return cached;
-  const ruleSet = await ensureActiveRuleSet(db);
+  // Boot publishes one (api/rule-set.service.ts), so none active means a database nobody set up.
+  const ruleSet = await getActiveCompiledRuleSet(db);
+  if (!ruleSet) throw new ApiError(ErrorCode.UNAVAILABLE, 'no rule set is active: publish one (POST /v1/rule-sets)');
   const entry = { ruleSet, evaluator: createEvaluator(ruleSet) };
   cache.set(ruleSet.hash, entry);
   return entry;

@@ -10,7 +10,7 @@ import type { FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import { findApiKeyByPrefix, insertApiKey } from '../db/api-key.repository.ts';
 import type { Database } from '../db/schema.ts';
-import { ErrorCode } from '../workflows/errors.ts';
+import { ErrorCode } from '../domain/errors.ts';
 import { ApiError } from './errors.ts';
 
 export type Principal =

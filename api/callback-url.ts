@@ -6,7 +6,7 @@
  * delivery side's concern.
  */
 import { BlockList, isIP } from 'node:net';
-import { ErrorCode } from '../workflows/errors.ts';
+import { ErrorCode } from '../domain/errors.ts';
 import { ApiError } from './errors.ts';
 
 const loopback = new BlockList();

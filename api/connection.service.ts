@@ -1,29 +1,27 @@
 /**
- * Connection commands as the API runs them: pre-check against the read model with the same pure
- * policy the workflow uses (design.md decision 6), then Temporal with a deadline (decision 9).
- * Identity (decision 5): the API mints the connection id; workflow id `connection:<src>:<tgt>` is
- * the one-open-connection-per-pair lock.
+ * Connection commands as the API runs them: an invitation is pre-checked against the read model
+ * with the same pure policy the workflow uses, then every call goes to Temporal with one deadline
+ * (docs/architecture.md "Path of a command"). The API mints the connection id; workflow id
+ * `connection:<src>:<tgt>` is the one-open-connection-per-pair lock.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { getPartyFacts } from '../db/client.repository.ts';
 import { findOpenConnection, getConnection, setCallbackSecret, toConnectionView } from '../db/connection.repository.ts';
 import type { Database } from '../db/schema.ts';
-import { checkInvitation, CROSS_CLIENT_MODULE } from '../rules/invitation.policy.ts';
+import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
+import { checkInvitation } from '../rules/invitation.policy.ts';
 import { searchAttributes } from '../temporal.config.ts';
-import { ErrorCode } from '../workflows/errors.ts';
+import type { ConnectionView } from '../domain/connection.ts';
+import { ErrorCode } from '../domain/errors.ts';
+import type { CommandFields } from '../machines/commands.ts';
+import type { ConnectionCommandName, ConnectionCommands } from '../machines/connection.commands.ts';
+import { connectionWorkflow } from '../workflows/connection.workflow.ts';
 import {
-  acceptUpdate,
-  blockUpdate,
+  connectionUpdates,
   connectionWorkflowId,
-  declineUpdate,
-  endUpdate,
   invitationUpdate,
-  setOfferAccessUpdate,
-  unblockUpdate,
   viewQuery,
-  withdrawUpdate,
-  type ConnectionView,
   type ConnectionWorkflowInput,
 } from '../workflows/messages.ts';
 import { activeRules } from './active-rules.ts';
@@ -111,7 +109,7 @@ async function startInvitation(
   const invitation = { args: [{ connectionId: input.connectionId }] as [{ connectionId: string }], updateId };
   for (;;) {
     try {
-      const handle = await client.workflow.start('connectionWorkflow', {
+      const handle = await client.workflow.start(connectionWorkflow, {
         taskQueue,
         workflowId,
         args: [input],
@@ -164,16 +162,6 @@ async function finish(deps: ConnectionServiceDeps, inv: Invitation, view: Connec
   return view;
 }
 
-export const commands = {
-  accept: acceptUpdate,
-  decline: declineUpdate,
-  withdraw: withdrawUpdate,
-  block: blockUpdate,
-  unblock: unblockUpdate,
-  end: endUpdate,
-} as const;
-export type CommandName = keyof typeof commands | 'setOfferAccess';
-
 /** The connection if the caller is one of its parties; 404 otherwise (never leak others' ids). */
 export async function visibleConnection(db: Kysely<Database>, id: string, callerClientId: string) {
   if (!UUID.test(id)) throw notFound();
@@ -183,20 +171,17 @@ export async function visibleConnection(db: Kysely<Database>, id: string, caller
 }
 
 /**
- * Sends a command as a Workflow Update; the workflow's validator decides (FORBIDDEN_ACTOR,
+ * Sends a command as its Workflow Update; the workflow's validator decides (FORBIDDEN_ACTOR,
  * INVALID_TRANSITION, …) and the handler returns the recorded view. `getHandle` addresses the
  * latest run: if that belongs to a newer connection, the validator refuses the id mismatch.
  */
-export async function runCommand(
+export async function runCommand<K extends ConnectionCommandName>(
   deps: ConnectionServiceDeps,
-  cmd: { connectionId: string; callerClientId: string; name: CommandName; offerAccess?: boolean; updateId: string },
+  cmd: { connectionId: string; callerClientId: string; name: K; fields: CommandFields<ConnectionCommands[K]>; updateId: string },
 ): Promise<ConnectionView> {
   const row = await visibleConnection(deps.db, cmd.connectionId, cmd.callerClientId);
-  const handle = deps.temporal.client.workflow.getHandle(row.workflow_id);
-  const base = { connectionId: row.id, actor: cmd.callerClientId };
-  return withDeadline(deps, () =>
-    cmd.name === 'setOfferAccess'
-      ? handle.executeUpdate(setOfferAccessUpdate, { args: [{ ...base, offerAccess: cmd.offerAccess ?? false }], updateId: cmd.updateId })
-      : handle.executeUpdate(commands[cmd.name], { args: [base], updateId: cmd.updateId }),
-  );
+  const handle = deps.temporal.client.workflow.getHandle<typeof connectionWorkflow>(row.workflow_id);
+  const update = connectionUpdates[cmd.name];
+  const args = { ...cmd.fields, connectionId: row.id, actor: cmd.callerClientId };
+  return withDeadline(deps, () => handle.executeUpdate(update, { args: [args], updateId: cmd.updateId }));
 }

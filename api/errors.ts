@@ -14,8 +14,9 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { InvalidCursorError } from '../db/connection.repository.ts';
-import { ErrorCode } from '../workflows/errors.ts';
+import { ErrorCode } from '../domain/errors.ts';
 
 /**
  * Codes the API adds where api.md has none: ID_EXISTS (a taken company/client id on create),
@@ -68,6 +69,26 @@ export class ApiError extends Error {
   toBody(): { error: { code: string; message: string; details?: Record<string, unknown> } } {
     return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
   }
+}
+
+interface RequestIssue {
+  path: readonly PropertyKey[];
+  code: string;
+  message: string;
+  keys?: readonly string[];
+}
+
+/** 400 naming each field; takes a ZodError too, for inputs a route checks by hand. */
+export function invalidRequest(location: string, error: { issues: readonly RequestIssue[] }): ApiError {
+  const field = (path: readonly PropertyKey[]) => (path.length > 0 ? path.map(String).join('.') : location);
+  // An unknown key is named as the field itself, so "details name the field" holds for typos too.
+  const issues = error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys' && issue.keys
+      ? issue.keys.map((key) => ({ field: field([...issue.path, key]), message: 'unknown field' }))
+      : [{ field: field(issue.path), message: issue.message }],
+  );
+  const summary = issues.map((i) => `${i.field}: ${i.message}`).join('; ');
+  return new ApiError(ErrorCode.INVALID_REQUEST, `invalid ${location}: ${summary}`, { location, issues });
 }
 
 export const outcomeUnknown = () =>
@@ -138,9 +159,16 @@ function fromFastifyError(err: FastifyError): ApiError | undefined {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new ApiError(ErrorCode.INVALID_REQUEST, 'request body is not valid JSON');
   }
-  if (err.validation) {
-    const issues = err.validation.map((v) => ({ field: v.instancePath.replace(/^\//, '').replaceAll('/', '.'), message: v.message }));
-    return new ApiError(ErrorCode.INVALID_REQUEST, err.message, { location: err.validationContext, issues });
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    // The provider keeps the zod path only as instancePath ("/a/0/b"); no request schema has a
+    // key containing "/", so splitting it back is lossless.
+    const issues = err.validation.map((v) => ({
+      path: v.instancePath.split('/').slice(1).filter((part) => part !== ''),
+      code: v.keyword,
+      message: v.message ?? 'invalid',
+      keys: (v.params as { keys?: string[] }).keys,
+    }));
+    return invalidRequest(err.validationContext ?? 'request', { issues });
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     if (err.statusCode === 404) return new ApiError(ErrorCode.NOT_FOUND, err.message);

@@ -16,7 +16,7 @@ import {
   releaseIdempotencyKey,
 } from '../db/idempotency.repository.ts';
 import type { Database } from '../db/schema.ts';
-import { ErrorCode } from '../workflows/errors.ts';
+import { ErrorCode } from '../domain/errors.ts';
 import { ApiError } from './errors.ts';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;

@@ -6,7 +6,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { zodToOpenApi } from './validation.ts';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 
 export function registerOpenApi(app: FastifyInstance): void {
   void app.register(swagger, {
@@ -22,7 +22,7 @@ export function registerOpenApi(app: FastifyInstance): void {
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
-    transform: zodToOpenApi,
+    transform: jsonSchemaTransform,
   });
   void app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

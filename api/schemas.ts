@@ -3,12 +3,16 @@
  * from these. Request bodies are strict: an unknown field is a typo the caller wants to hear about.
  */
 import { z } from 'zod';
+import { CONNECTION_STATUSES } from '../domain/connection.ts';
 
 /** Contracting company and client ids: 20 characters [A-Z0-9] (api.md "Ids"). */
 export const EntityId = z.string().regex(/^[A-Z0-9]{20}$/, 'must be 20 characters A-Z or 0-9');
 export const ModuleName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an upper-case module name like CROSS_CLIENT_CONNECTIONS');
 export const Language = z.enum(['de', 'en']);
-export const ConnectionStatus = z.enum(['invited', 'active', 'declined', 'withdrawn', 'expired', 'blocked', 'ended', 'rejected']);
+export const ConnectionStatus = z.enum(CONNECTION_STATUSES);
+
+/** 204: typed as `reply.send()` with no payload, and documented without a body. */
+export const NoContent = z.undefined().describe('No content');
 
 export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),

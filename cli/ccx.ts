@@ -18,7 +18,7 @@ const usage = `usage: ccx <command>
   temporal setup   register the search attributes on TEMPORAL_ADDRESS's namespace
   rules check <file> | explain <event> <facts.json> [--rules file] | publish <file> | upgrade <workflowId|--all>
   demo             walk a running stack through a connection lifecycle over HTTP (needs CCX_OPERATOR_KEY)
-  diagrams [--out dir]  write the state machines as Mermaid (default docs/diagrams)`;
+  diagrams [--out dir] [--rules file]  write the state machines as Mermaid, mails as the rule set routes them (default docs/diagrams)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, sub] = argv;
@@ -48,8 +48,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'diagrams': {
-      const out = argv[1] === '--out' && argv[2] ? argv[2] : 'docs/diagrams';
-      for (const file of await writeDiagrams(out)) console.log(`wrote ${file}`);
+      const flag = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+      for (const file of await writeDiagrams(flag('--out') ?? 'docs/diagrams', flag('--rules'))) console.log(`wrote ${file}`);
       return 0;
     }
     case 'temporal':

@@ -12,7 +12,8 @@ import { GUARD_EVENTS, type GuardEvent } from '../rules/facts.ts';
 import { loadRuleSet } from '../rules/loader.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
 import type { Config } from '../runtime/config.ts';
-import { DEFAULT_RULES_FILE, ensureActiveRuleSet, publishRuleSetSource, RuleSetRejectedError } from '../runtime/rule-sets.ts';
+import { DEFAULT_RULES_FILE, publishRuleSetSource, RuleSetRejectedError } from '../api/rule-set.service.ts';
+import { getActiveCompiledRuleSet } from '../db/rule-set.repository.ts';
 import { upgradeRulesUpdate } from '../workflows/messages.ts';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -48,7 +49,10 @@ function usage(): number {
 
 async function load(file: string): Promise<CompiledRuleSet | undefined> {
   const loaded = loadRuleSet(await readFile(file, 'utf8'), { file });
-  if (loaded.ok) return loaded.ruleSet;
+  if (loaded.ok) {
+    for (const w of loaded.warnings) out(`warning: ${formatRulesError(w)}\n`);
+    return loaded.ruleSet;
+  }
   for (const e of loaded.errors) out(formatRulesError(e) + '\n');
   out(`${loaded.errors.length} error(s) in ${file}`);
   return undefined;
@@ -90,7 +94,8 @@ async function publish(config: Config, file: string): Promise<number> {
   if (!config.databaseUrl) throw new Error('DATABASE_URL is not set (the embedded database belongs to a running `ccx start`: use POST /v1/rule-sets)');
   const handle = openDatabase(config.databaseUrl);
   try {
-    const ruleSet = await publishRuleSetSource(handle.db, await readFile(file, 'utf8'), file);
+    const { ruleSet, warnings } = await publishRuleSetSource(handle.db, await readFile(file, 'utf8'), file);
+    for (const w of warnings) out(`warning: ${formatRulesError(w)}\n`);
     out(`published "${ruleSet.name}" as version ${ruleSet.hash}; it is active for new connections`);
     return 0;
   } catch (err) {
@@ -106,7 +111,8 @@ async function publish(config: Config, file: string): Promise<number> {
 async function upgrade(config: Config, target: string): Promise<number> {
   if (!config.databaseUrl) throw new Error('DATABASE_URL is not set');
   const handle = openDatabase(config.databaseUrl);
-  const ruleSet = await ensureActiveRuleSet(handle.db).finally(() => handle.close());
+  const ruleSet = await getActiveCompiledRuleSet(handle.db).finally(() => handle.close());
+  if (!ruleSet) throw new Error('no rule set is active: publish one first');
   const connection = await Connection.connect({ ...(config.temporal.connectionOptions as object) });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   try {

@@ -1,6 +1,6 @@
 /** Clients (Mandanten) and the facts about them that the invitation policy needs. */
 import type { Kysely } from 'kysely';
-import type { PartyFacts } from '../workflows/messages.ts';
+import type { PartyFacts } from '../domain/connection.ts';
 import type { Client, Database, NewClient } from './schema.ts';
 
 /** Returns the new row, or undefined when the id is taken (the caller answers 409). */

@@ -4,7 +4,7 @@
  * transaction (pass a Transaction for `db` to combine calls).
  */
 import { sql, type Kysely } from 'kysely';
-import { FINAL_STATUSES, type ConnectionStatus, type ConnectionView } from '../workflows/messages.ts';
+import { FINAL_STATUSES, type ConnectionStatus, type ConnectionView, type HistoryEntry } from '../domain/connection.ts';
 import type { ConnectionHistoryRow, ConnectionRow, Database } from './schema.ts';
 
 const finalStatuses = [...FINAL_STATUSES];
@@ -56,18 +56,11 @@ export async function upsertConnection(db: Kysely<Database>, view: ConnectionVie
   return written !== undefined;
 }
 
-export interface HistoryEntry {
-  connectionId: string;
-  version: number;
-  event: string;
-  actor: string | null;
-  from: string | null;
-  to: string;
-  at: string;
-}
+/** A history line keyed by the transition (connection id, version) that wrote it. */
+export type StoredHistoryEntry = HistoryEntry & { connectionId: string; version: number };
 
 /** Idempotent: a retried transition finds its entry already there. */
-export async function insertHistory(db: Kysely<Database>, entry: HistoryEntry): Promise<void> {
+export async function insertHistory(db: Kysely<Database>, entry: StoredHistoryEntry): Promise<void> {
   await db
     .insertInto('connection_history')
     .values({

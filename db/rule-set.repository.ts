@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { CompiledRuleSet } from '../rules/model.ts';
 import type { Database } from './schema.ts';
 
 export interface StoredRuleSet {
@@ -46,4 +47,10 @@ export async function getActiveRuleSet(db: Kysely<Database>): Promise<StoredRule
 export async function getActiveRuleSetVersion(db: Kysely<Database>): Promise<string | undefined> {
   const row = await db.selectFrom('rule_sets').select('version').where('active', '=', true).executeTakeFirst();
   return row?.version;
+}
+
+/** The compiled form of the active rule set (what workflows are pinned to), if one is active. */
+export async function getActiveCompiledRuleSet(db: Kysely<Database>): Promise<CompiledRuleSet | undefined> {
+  const row = await db.selectFrom('rule_sets').select('compiled').where('active', '=', true).executeTakeFirst();
+  return row?.compiled as CompiledRuleSet | undefined; // stored by publishRuleSet from a checked CompiledRuleSet
 }

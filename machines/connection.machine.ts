@@ -1,18 +1,15 @@
 /**
- * The connection lifecycle of domain.md as a pure XState machine. It decides *what* happens; the
- * workflow runs it with `initialTransition`/`transition` and carries out the named effects
- * (`sendMail`). No timers, no invoke: the invitation expiry is a deadline in context that the
- * workflow arms, and module facts arrive as `modulesChanged` events.
+ * The connection lifecycle as a pure XState machine (docs/architecture.md "Machines"). It decides
+ * *what* happens; the workflow runs it with `initialTransition`/`transition` and carries out the
+ * effects it names. `notify` says a transition owes a system mail: the pinned rule set's
+ * `notifications` decide whether it goes out, with which template and to whom. No timers, no
+ * invoke: the invitation expiry is a deadline in context that the workflow arms, and module facts
+ * arrive as `modulesChanged` events. Commands and their fields come from connection.commands.ts.
  */
 import { assign, setup } from 'xstate';
-import type { ClientId } from '../workflows/messages.ts';
-
-export type Party = 'source' | 'target';
-/** Every system mail of the connection lifecycle (templates in activities/mail-templates.ts). */
-export const MAIL_TEMPLATES = [
-  'invitation', 'accepted', 'declined', 'withdrawn', 'expired', 'offerAccessChanged', 'blocked', 'unblocked', 'ended',
-] as const;
-export type MailTemplate = (typeof MAIL_TEMPLATES)[number];
+import type { ClientId } from '../domain/connection.ts';
+import { NOTIFY, type CommandEventOf } from './commands.ts';
+import type { ConnectionCommands } from './connection.commands.ts';
 
 export interface ConnectionContext {
   connectionId: string;
@@ -30,21 +27,8 @@ export interface ConnectionContext {
 
 export type ConnectionInput = Omit<ConnectionContext, 'blockedBy'>;
 
-export type CommandEvent =
-  | { type: 'accept'; actor: ClientId }
-  | { type: 'decline'; actor: ClientId }
-  | { type: 'withdraw'; actor: ClientId }
-  | { type: 'setOfferAccess'; actor: ClientId; offerAccess: boolean }
-  | { type: 'block'; actor: ClientId }
-  | { type: 'unblock'; actor: ClientId }
-  | { type: 'end'; actor: ClientId };
+export type CommandEvent = CommandEventOf<ConnectionCommands, ClientId>;
 export type ConnectionEvent = CommandEvent | { type: 'expire' } | { type: 'modulesChanged'; active: boolean };
-
-export interface SendMailParams {
-  template: MailTemplate;
-  /** `otherParty`: whichever party did not send the command. */
-  to: Party | 'otherParty';
-}
 
 const actorOf = (event: ConnectionEvent): ClientId | undefined => ('actor' in event ? event.actor : undefined);
 
@@ -56,7 +40,7 @@ export const connectionMachine = setup({
   },
   actions: {
     // An effect for the workflow: the machine only names it.
-    sendMail: (_, _params: SendMailParams) => {},
+    [NOTIFY]: () => {},
     recordBlocker: assign({ blockedBy: ({ event }) => actorOf(event) ?? null }),
     clearBlocker: assign({ blockedBy: null }),
     applyOfferAccess: assign({
@@ -74,6 +58,8 @@ export const connectionMachine = setup({
       actorOf(event) === context.sourceClientId || actorOf(event) === context.targetClientId,
     isBlocker: ({ context, event }) => context.blockedBy !== null && actorOf(event) === context.blockedBy,
     isTargetWithModules: ({ context, event }) => actorOf(event) === context.targetClientId && context.modulesActive,
+    isSourceChangingOfferAccess: ({ context, event }) =>
+      event.type === 'setOfferAccess' && event.actor === context.sourceClientId && event.offerAccess !== context.offerAccess,
   },
 }).createMachine({
   id: 'connection',
@@ -86,69 +72,38 @@ export const connectionMachine = setup({
     screening: {
       always: [
         { guard: 'isRejected', target: 'rejected' },
-        { target: 'invited', actions: { type: 'sendMail', params: { template: 'invitation', to: 'target' } } },
+        { target: 'invited', actions: NOTIFY },
       ],
     },
     invited: {
       on: {
-        accept: {
-          guard: 'isTargetWithModules',
-          target: 'active',
-          actions: { type: 'sendMail', params: { template: 'accepted', to: 'source' } },
-        },
-        decline: {
-          guard: 'isTarget',
-          target: 'declined',
-          actions: { type: 'sendMail', params: { template: 'declined', to: 'source' } },
-        },
-        withdraw: {
-          guard: 'isSource',
-          target: 'withdrawn',
-          actions: { type: 'sendMail', params: { template: 'withdrawn', to: 'target' } },
-        },
-        expire: { target: 'expired', actions: { type: 'sendMail', params: { template: 'expired', to: 'source' } } },
-        setOfferAccess: {
-          guard: 'isSource',
-          actions: ['applyOfferAccess', { type: 'sendMail', params: { template: 'offerAccessChanged', to: 'target' } }],
-        },
+        accept: { guard: 'isTargetWithModules', target: 'active', actions: NOTIFY },
+        decline: { guard: 'isTarget', target: 'declined', actions: NOTIFY },
+        withdraw: { guard: 'isSource', target: 'withdrawn', actions: NOTIFY },
+        expire: { target: 'expired', actions: NOTIFY },
+        setOfferAccess: [
+          { guard: 'isSourceChangingOfferAccess', actions: ['applyOfferAccess', NOTIFY] },
+          // The value it already has: allowed, changes nothing, mails nobody. (A target, even its
+          // own state, keeps it allowed: XState treats a transition without target or action as
+          // forbidden.)
+          { guard: 'isSource', target: 'invited' },
+        ],
       },
     },
     active: {
       on: {
-        setOfferAccess: {
-          guard: 'isSource',
-          actions: ['applyOfferAccess', { type: 'sendMail', params: { template: 'offerAccessChanged', to: 'target' } }],
-        },
-        block: {
-          guard: 'isParty',
-          target: 'blocked',
-          actions: [
-            'recordBlocker',
-            { type: 'sendMail', params: { template: 'blocked', to: 'otherParty' } },
-          ],
-        },
-        end: {
-          guard: 'isParty',
-          target: 'ended',
-          actions: { type: 'sendMail', params: { template: 'ended', to: 'otherParty' } },
-        },
+        setOfferAccess: [
+          { guard: 'isSourceChangingOfferAccess', actions: ['applyOfferAccess', NOTIFY] },
+          { guard: 'isSource', target: 'active' },
+        ],
+        block: { guard: 'isParty', target: 'blocked', actions: ['recordBlocker', NOTIFY] },
+        end: { guard: 'isParty', target: 'ended', actions: NOTIFY },
       },
     },
     blocked: {
       on: {
-        unblock: {
-          guard: 'isBlocker',
-          target: 'active',
-          actions: [
-            'clearBlocker',
-            { type: 'sendMail', params: { template: 'unblocked', to: 'otherParty' } },
-          ],
-        },
-        end: {
-          guard: 'isParty',
-          target: 'ended',
-          actions: { type: 'sendMail', params: { template: 'ended', to: 'otherParty' } },
-        },
+        unblock: { guard: 'isBlocker', target: 'active', actions: ['clearBlocker', NOTIFY] },
+        end: { guard: 'isParty', target: 'ended', actions: NOTIFY },
       },
     },
     declined: { type: 'final' },

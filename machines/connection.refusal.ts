@@ -1,11 +1,13 @@
 /**
  * Why the machine refuses a command, as a stable error code — derived from the machine itself
- * (`snapshot.can`) so the table in connection.machine.ts stays the only truth. Used by the update
+ * (`snapshot.can`), so the machine stays the only truth. Used by the update
  * validators, which must be synchronous and pure.
  */
 import type { SnapshotFrom } from 'xstate';
-import { ErrorCode, type Refusal } from '../workflows/errors.ts';
-import { connectionMachine, type CommandEvent, type Party, type SendMailParams } from './connection.machine.ts';
+import type { Party } from '../domain/connection.ts';
+import { ErrorCode, type Refusal } from '../domain/errors.ts';
+import { NOTIFY } from './commands.ts';
+import { connectionMachine, type CommandEvent } from './connection.machine.ts';
 
 export type ConnectionSnapshot = SnapshotFrom<typeof connectionMachine>;
 
@@ -38,10 +40,7 @@ function roleOf(snapshot: ConnectionSnapshot, clientId: string): Party {
   return clientId === snapshot.context.sourceClientId ? 'source' : 'target';
 }
 
-/**
- * The mails a transition names, in order. The machine's template and recipient are the defaults
- * the diagram shows; the pinned rule set's `notifications` decide what actually goes out.
- */
-export function mailsOf(actions: ReadonlyArray<{ type: string; params?: unknown }>): SendMailParams[] {
-  return actions.filter((a) => a.type === 'sendMail').map((a) => a.params as SendMailParams);
+/** Whether a transition's actions owe a system mail (the rule set routes it). */
+export function owesMail(actions: ReadonlyArray<{ type: string }>): boolean {
+  return actions.some((a) => a.type === NOTIFY);
 }

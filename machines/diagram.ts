@@ -1,45 +1,45 @@
 /**
  * Mermaid state diagrams straight from the machine definitions, so the picture product owners see
- * (README, `ccx diagrams`) can never drift from the code. Guards show as `[guard]`, named
- * effects as `/ effect`.
+ * (README, `ccx diagrams`) can never drift from the code. Guards show as `[guard]`, effects as
+ * `/ effect`. A `notify` effect is drawn as the mail the given routing sends (the rule set in
+ * force decides which mail goes to whom; the machine only says one is owed).
  */
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
+import { NOTIFY } from './commands.ts';
 
-function describeActions(actions: ReadonlyArray<unknown>): string {
-  const names = actions.map((a) => {
-    if (typeof a === 'string') return a;
-    const action = a as { type?: string; params?: unknown };
-    const params = action.params;
-    if (action.type === 'sendMail') {
-      const { template, to } = params as { template: string; to: string };
-      return `mail ${template} to ${to === 'otherParty' ? 'other party' : to}`;
-    }
-    return action.type ?? '';
-  });
-  return names.filter(Boolean).join(', ');
+export interface DiagramOptions {
+  /** The event that starts the machine (drawn on the transitions taken right at the start). */
+  startEvent?: string;
+  /** How the mail owed for an event goes out, e.g. `mail accepted to source`; null: no mail. */
+  mailOf?: (event: string) => string | null;
 }
 
-export function toMermaid(machine: AnyStateMachine): string {
+export function toMermaid(machine: AnyStateMachine, options: DiagramOptions = {}): string {
   const lines = ['stateDiagram-v2'];
   const root = machine.root;
-  lines.push(`  [*] --> ${root.config.initial as string}`);
+  const initial = root.config.initial as string;
+  lines.push(`  [*] --> ${initial}`);
   for (const node of Object.values(root.states) as AnyStateNode[]) {
     if (node.type === 'final') lines.push(`  ${node.key} --> [*]`);
+    const startEvent = node.key === initial && options.startEvent ? options.startEvent : '(immediately)';
     for (const t of node.always ?? []) {
-      lines.push(`  ${node.key} --> ${t.target?.[0]?.key ?? node.key}: ${label('(immediately)', t.guard, t.actions)}`);
+      lines.push(`  ${node.key} --> ${t.target?.[0]?.key ?? node.key}: ${label(startEvent, t.guard, t.actions, options)}`);
     }
     for (const [event, transitions] of node.transitions) {
       for (const t of transitions) {
-        const target = t.target?.[0]?.key ?? node.key;
-        lines.push(`  ${node.key} --> ${target}: ${label(event, t.guard, t.actions)}`);
+        lines.push(`  ${node.key} --> ${t.target?.[0]?.key ?? node.key}: ${label(event, t.guard, t.actions, options)}`);
       }
     }
   }
   return lines.join('\n') + '\n';
 }
 
-function label(event: string, guard: unknown, actions: ReadonlyArray<unknown>): string {
+function label(event: string, guard: unknown, actions: ReadonlyArray<unknown>, options: DiagramOptions): string {
   const g = guard ? ` [${typeof guard === 'string' ? guard : ((guard as { type?: string }).type ?? 'guard')}]` : '';
-  const effects = describeActions(actions.filter((a) => (a as { type?: string }).type === 'sendMail' || typeof a === 'string'));
+  const effects = actions
+    .map((a) => (typeof a === 'string' ? a : ((a as { type?: string }).type ?? '')))
+    .map((name) => (name === NOTIFY ? (options.mailOf ? (options.mailOf(event) ?? 'no mail') : 'mail') : name))
+    .filter(Boolean)
+    .join(', ');
   return `${event}${g}${effects ? ` / ${effects}` : ''}`;
 }

@@ -3,7 +3,7 @@
  * `PartyFacts` loaded at start and refreshed by signal, and the `ConnectionView`. Pure, so the
  * API and the workflow build identical facts and reach identical verdicts (design.md decision 6).
  */
-import type { ClientId, ConnectionView, PartyFacts } from '../workflows/messages.ts';
+import type { ClientId, ConnectionView, PartyFacts } from '../domain/connection.ts';
 import type { ClientFacts, ConnectionRuleFacts, GuardFacts } from './facts.ts';
 
 export function clientFacts(party: PartyFacts): ClientFacts {

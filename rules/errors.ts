@@ -27,6 +27,12 @@ export const RULES_ERROR_CODES = [
 ] as const;
 export type RulesErrorCode = (typeof RULES_ERROR_CODES)[number];
 
+/** Warnings: the rule set loads and can be published, but says less than it could. */
+export const RULES_WARNING_CODES = [
+  'RULES_NOTIFICATION_MISSING', // a lifecycle event that owes a mail is not routed: it sends none
+] as const;
+export type RulesWarningCode = (typeof RULES_WARNING_CODES)[number];
+
 export interface RulesError {
   code: RulesErrorCode;
   /** One sentence, without position. */
@@ -44,6 +50,9 @@ export interface RulesError {
   /** The offending line with a caret under the range, ready to print. */
   excerpt: string;
 }
+
+/** A warning has the shape of an error: file, line, column, path, excerpt. */
+export type RulesWarning = Omit<RulesError, 'code'> & { code: RulesWarningCode };
 
 /** Line starts of a text, to turn offsets into line/column and back. */
 export class SourceLines {
@@ -72,7 +81,7 @@ export class SourceLines {
 }
 
 export interface ErrorSpec {
-  code: RulesErrorCode;
+  code: RulesErrorCode | RulesWarningCode;
   message: string;
   path: string;
   start: number;
@@ -80,7 +89,11 @@ export interface ErrorSpec {
   hint?: string;
 }
 
-export function makeError(lines: SourceLines, file: string, spec: ErrorSpec): RulesError {
+export function makeError<C extends RulesErrorCode | RulesWarningCode = RulesErrorCode>(
+  lines: SourceLines,
+  file: string,
+  spec: ErrorSpec & { code: C },
+): Omit<RulesError, 'code'> & { code: C } {
   const start = lines.position(spec.start);
   const end = lines.position(Math.max(spec.start, spec.end ?? spec.start));
   const text = lines.lineText(start.line);
@@ -105,7 +118,7 @@ export function makeError(lines: SourceLines, file: string, spec: ErrorSpec): Ru
 }
 
 /** `file:line:col CODE message`, the excerpt, and the hint — what `ccx rules check` prints. */
-export function formatRulesError(e: RulesError): string {
+export function formatRulesError(e: RulesError | RulesWarning): string {
   const hint = e.hint ? `\n  hint: ${e.hint}` : '';
   return `${e.file}:${e.line}:${e.column} ${e.code} ${e.message}\n${e.excerpt}${hint}`;
 }

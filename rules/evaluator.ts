@@ -42,7 +42,8 @@ export interface RulesEvaluator {
   checkGuards<E extends GuardEvent>(event: E, facts: GuardFacts[E]): GuardVerdict;
   explain<E extends GuardEvent>(event: E, facts: GuardFacts[E]): Explanation<GuardVerdict>;
   invitationTtlMs(): number;
-  notification(event: NotificationEvent): CompiledNotification;
+  /** How the mail of a lifecycle event goes out; null: the rule set routes none (no mail). */
+  notification(event: NotificationEvent): CompiledNotification | null;
   /** The share of one cross-client purchase item: the first payout rule whose `when` holds. */
   payoutShare(facts: PayoutFacts): PayoutShare;
   explainPayout(facts: PayoutFacts): Explanation<PayoutShare>;
@@ -91,7 +92,11 @@ export function createEvaluator(ruleSet: CompiledRuleSet): RulesEvaluator {
   }));
   const converters = new Map(GUARD_EVENTS.map((e) => [e, factsConverter(e)] as const));
   const convertPayout = factsConverter('payout');
-  const notifications = new Map(NOTIFICATION_EVENTS.map((e) => [e, Object.freeze({ ...ruleSet.notifications[e] })] as const));
+  const notifications = new Map<NotificationEvent, CompiledNotification>();
+  for (const e of NOTIFICATION_EVENTS) {
+    const n = ruleSet.notifications[e];
+    if (n) notifications.set(e, Object.freeze({ ...n }));
+  }
 
   const render = (m: Message, ctx: Record<string, unknown>): string => {
     if (typeof m === 'string') return m;
@@ -164,7 +169,7 @@ export function createEvaluator(ruleSet: CompiledRuleSet): RulesEvaluator {
       return { ruleSet: { name: ruleSet.name, hash: ruleSet.hash }, scope: event, rules, result };
     },
     invitationTtlMs: () => ruleSet.timers.invitationTtlMs,
-    notification: (event) => notifications.get(event) ?? { template: 'invitation', recipient: 'target', enabled: false },
+    notification: (event) => notifications.get(event) ?? null,
     payoutShare(facts) {
       let ctx: Record<string, unknown>;
       try {
@@ -225,6 +230,6 @@ function assertShape(r: CompiledRuleSet): void {
     for (const g of list!) if (!(RULE_CODES as readonly string[]).includes(g.code)) fail(`guard ${g.id} has code ${g.code}`);
   }
   if (!(r.timers?.invitationTtlMs > 0)) fail('timers.invitationTtlMs must be positive');
-  for (const e of NOTIFICATION_EVENTS) if (!r.notifications?.[e]) fail(`notification ${e} missing`);
+  if (!r.notifications || typeof r.notifications !== 'object') fail('notifications missing');
   if (!Array.isArray(r.payouts)) fail('payouts missing');
 }

@@ -5,6 +5,9 @@
  * synchronous update validators. Pure: no Node built-ins (bundled into the workflow sandbox).
  */
 
+import { flaggedCommands, type FlaggedCommands } from '../machines/commands.ts';
+import { connectionCommands, type ConnectionCommands } from '../machines/connection.commands.ts';
+
 /** CEL field types of every fact object. `int` fields are JS numbers outside and BigInt inside CEL. */
 export const FACT_TYPES = {
   Company: { id: 'string', moduleActive: 'bool' },
@@ -27,12 +30,16 @@ export type FactTypeName = keyof typeof FACT_TYPES;
 
 const connectionCommand = { source: 'Client', target: 'Client', connection: 'Connection', actor: 'Actor' } as const;
 
+/** The connection commands declared `guarded` (machines/connection.commands.ts), as rule-set events. */
+export type ConnectionCommandGuardEvent = `connection.${FlaggedCommands<ConnectionCommands, 'guarded'>}`;
+const connectionCommandGuards = Object.fromEntries(
+  flaggedCommands(connectionCommands, 'guarded').map((name) => [`connection.${name}`, connectionCommand]),
+) as Record<ConnectionCommandGuardEvent, typeof connectionCommand>;
+
 /** The variables of each guarded event (the keys of the YAML `guards` section). */
 export const GUARD_EVENT_FACTS = {
   'connection.invite': { source: 'Client', target: 'Client', connection: 'Connection' },
-  'connection.accept': connectionCommand,
-  'connection.block': connectionCommand,
-  'connection.end': connectionCommand,
+  ...connectionCommandGuards,
   'cart.activate': { seller: 'Client', cart: 'Cart' },
   'cart.setItems': { seller: 'Client', cart: 'Cart' },
   'purchase.record': { seller: 'Client', cart: 'Cart', purchase: 'Purchase' },
@@ -67,16 +74,13 @@ export interface PurchaseFacts {
 }
 export interface OfferFacts { id: string; title: string; priceMinor: number; currency: string; ownerClientId: string }
 
-interface ConnectionCommandFacts { source: ClientFacts; target: ClientFacts; connection: ConnectionRuleFacts; actor: ActorFacts }
-export interface GuardFacts {
+export interface ConnectionCommandFacts { source: ClientFacts; target: ClientFacts; connection: ConnectionRuleFacts; actor: ActorFacts }
+export type GuardFacts = Record<ConnectionCommandGuardEvent, ConnectionCommandFacts> & {
   'connection.invite': { source: ClientFacts; target: ClientFacts; connection: ConnectionRuleFacts };
-  'connection.accept': ConnectionCommandFacts;
-  'connection.block': ConnectionCommandFacts;
-  'connection.end': ConnectionCommandFacts;
   'cart.activate': { seller: ClientFacts; cart: CartFacts };
   'cart.setItems': { seller: ClientFacts; cart: CartFacts };
   'purchase.record': { seller: ClientFacts; cart: CartFacts; purchase: PurchaseFacts };
-}
+};
 export interface PayoutFacts {
   seller: ClientFacts; source: ClientFacts; connection: ConnectionRuleFacts; offer: OfferFacts;
   item: PurchaseItemFacts; purchase: PurchaseFacts;

@@ -5,12 +5,10 @@
  * are fixed domain facts checked here; everything else is policy in the rule set's
  * `connection.invite` guards.
  */
-import type { PartyFacts } from '../workflows/messages.ts';
-import { ErrorCode, type Refusal } from '../workflows/errors.ts';
+import type { PartyFacts } from '../domain/connection.ts';
+import { ErrorCode, type Refusal } from '../domain/errors.ts';
 import { invitationFacts } from './connection-facts.ts';
 import type { RulesEvaluator } from './evaluator.ts';
-
-export const CROSS_CLIENT_MODULE = 'CROSS_CLIENT_CONNECTIONS';
 
 export interface InvitationCheck {
   connectionId: string;

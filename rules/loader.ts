@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import { isPair, isScalar, parseDocument, visit } from 'yaml';
 import { checkRules } from './check-rules.ts';
 import { parseDuration } from './duration.ts';
-import { makeError, SourceLines, type RulesError } from './errors.ts';
+import { makeError, SourceLines, type RulesError, type RulesWarning } from './errors.ts';
+
+export type { RulesWarning };
 import type { GuardEvent } from './facts.ts';
 import {
   DEFAULT_RULE_CODE, LIMITS, NOTIFICATION_EVENTS, type CompiledGuard, type CompiledNotification, type CompiledRuleSet,
@@ -18,7 +20,7 @@ import {
 import { issueSpecs, ruleSetSchema, type Path } from './schema.ts';
 import { Locator } from './yaml-locate.ts';
 
-export type LoadResult = { ok: true; ruleSet: CompiledRuleSet } | { ok: false; errors: RulesError[] };
+export type LoadResult = { ok: true; ruleSet: CompiledRuleSet; warnings: RulesWarning[] } | { ok: false; errors: RulesError[] };
 
 export interface LoadOptions {
   /** Shown in every error (`rules/default.rules.yaml:12:5 …`). */
@@ -83,7 +85,13 @@ function load(source: string, file: string): LoadResult {
   }
   checkRules(data, at);
   if (!parsed.success || at.errors.length > 0) return { ok: false, errors: at.sorted() };
-  return { ok: true, ruleSet: compile(parsed.data, createHash('sha256').update(source, 'utf8').digest('hex')) };
+  // A new command that mails must not invalidate every published rule set: unrouted, it sends
+  // nothing, and the author hears about it here.
+  for (const event of NOTIFICATION_EVENTS) {
+    if (parsed.data.notifications?.[event]) continue;
+    at.warn(['notifications'], 'RULES_NOTIFICATION_MISSING', `\`${event}\` owes a mail but is not listed: it sends none`, `add \`${event}: { template: …, recipient: …, enabled: false }\` to say so`);
+  }
+  return { ok: true, ruleSet: compile(parsed.data, createHash('sha256').update(source, 'utf8').digest('hex')), warnings: at.warnings };
 }
 
 type Parsed = ReturnType<typeof ruleSetSchema.parse>;
@@ -96,13 +104,12 @@ function compile(data: Parsed, hash: string): CompiledRuleSet {
     if (!rules || rules.length === 0) continue;
     guards[event as GuardEvent] = rules.map((r) => ({ id: r.id, require: String(r.require), message: r.message, code: r.code ?? DEFAULT_RULE_CODE }));
   }
-  const notificationInput = data.notifications as Record<string, NotificationInput>;
-  const notifications = Object.fromEntries(
-    NOTIFICATION_EVENTS.map((event) => {
-      const n = notificationInput[event]!;
-      return [event, { template: n.template, recipient: n.recipient, enabled: n.enabled ?? true }];
-    }),
-  ) as CompiledRuleSet['notifications'];
+  const notificationInput = (data.notifications ?? {}) as Record<string, NotificationInput | undefined>;
+  const notifications: CompiledRuleSet['notifications'] = {};
+  for (const event of NOTIFICATION_EVENTS) {
+    const n = notificationInput[event];
+    if (n) notifications[event] = { template: n.template, recipient: n.recipient, enabled: n.enabled ?? true };
+  }
   const ttl = parseDuration(data.timers.invitationTtl);
   return {
     format: 1,

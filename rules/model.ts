@@ -3,8 +3,10 @@
  * that travels as workflow input and history (design.md decision 4), so it holds only strings,
  * numbers and booleans. Pure: no Node built-ins.
  */
-import { MAIL_TEMPLATES, type MailTemplate } from '../machines/connection.machine.ts';
-import type { ErrorCode } from '../workflows/errors.ts';
+import type { ErrorCode } from '../domain/errors.ts';
+import { MAIL_TEMPLATES, type MailTemplate } from '../domain/mail.ts';
+import { flaggedCommands, type FlaggedCommands } from '../machines/commands.ts';
+import { CONNECTION_LIFECYCLE_EVENTS, connectionCommands, type ConnectionCommands } from '../machines/connection.commands.ts';
 import type { GuardEvent } from './facts.ts';
 
 /** The language version a rule set declares in its header (`version: 1`). */
@@ -21,12 +23,19 @@ export const RULE_CODES = [
 export type RuleCode = (typeof RULE_CODES)[number];
 export const DEFAULT_RULE_CODE: RuleCode = 'RULE_REJECTED';
 
-/** The connection lifecycle events that may send a system mail (domain.md lifecycle table). */
-export const NOTIFICATION_EVENTS = [
-  'connection.invite', 'connection.accept', 'connection.decline', 'connection.withdraw', 'connection.expire',
-  'connection.setOfferAccess', 'connection.block', 'connection.unblock', 'connection.end',
-] as const;
-export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+/**
+ * The lifecycle events that may send a system mail: the invitation, its expiry and every command
+ * declared with `mails` (machines/connection.commands.ts).
+ */
+export type NotificationEvent = `connection.${(typeof CONNECTION_LIFECYCLE_EVENTS)[number] | FlaggedCommands<ConnectionCommands, 'mails'>}`;
+export const NOTIFICATION_EVENTS: readonly NotificationEvent[] = [
+  ...CONNECTION_LIFECYCLE_EVENTS,
+  ...flaggedCommands(connectionCommands, 'mails'),
+].map((event) => `connection.${event}` as const);
+
+/** The notification event of a connection lifecycle event, if it is one that may mail. */
+export const notificationEventOf = (event: string): NotificationEvent | null =>
+  NOTIFICATION_EVENTS.find((e) => e === `connection.${event}`) ?? null;
 
 /** The templates a notification may name: the machine's mails. */
 export const MAIL_TEMPLATE_NAMES = MAIL_TEMPLATES;
@@ -83,6 +92,14 @@ export interface CompiledRuleSet {
   description: string;
   guards: Partial<Record<GuardEvent, CompiledGuard[]>>;
   timers: { invitationTtl: string; invitationTtlMs: number };
-  notifications: Record<NotificationEvent, CompiledNotification>;
+  /** A mailing event that is not listed sends no mail (the loader warns). */
+  notifications: Partial<Record<NotificationEvent, CompiledNotification>>;
   payouts: CompiledPayoutRule[];
+}
+
+/** How the rule set routes the mail of a lifecycle event, in the words of a diagram; null: no mail. */
+export function describeMail(notification: CompiledNotification | null | undefined): string | null {
+  if (!notification?.enabled) return null;
+  const to = notification.recipient === 'otherParty' ? 'other party' : notification.recipient;
+  return `mail ${notification.template} to ${to}`;
 }

@@ -31,7 +31,7 @@ export const ruleSetSchema = z.strictObject({
   description: z.string().optional(),
   guards: z.strictObject(Object.fromEntries(GUARD_EVENTS.map((e) => [e, z.array(guardRule).nullish()]))).nullish(),
   timers: z.strictObject({ invitationTtl: z.string() }),
-  notifications: z.strictObject(Object.fromEntries(NOTIFICATION_EVENTS.map((e) => [e, notification]))),
+  notifications: z.strictObject(Object.fromEntries(NOTIFICATION_EVENTS.map((e) => [e, notification.optional()]))).nullish(),
   payouts: z.array(payoutRule).nullish(),
 });
 

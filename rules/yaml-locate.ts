@@ -3,7 +3,7 @@
  * path, the key of an unknown field, or the character of a CEL problem inside a scalar.
  */
 import { isMap, isScalar, isSeq, type Document, type Node, type Pair, type Scalar } from 'yaml';
-import { makeError, SourceLines, type RulesError, type RulesErrorCode } from './errors.ts';
+import { makeError, SourceLines, type RulesError, type RulesErrorCode, type RulesWarning, type RulesWarningCode } from './errors.ts';
 import { formatPath, type Path } from './schema.ts';
 import { fileOffset, scalarOffsetMap } from './yaml-scalar.ts';
 
@@ -23,6 +23,7 @@ const keyOf = (pair: Pair): unknown => (isScalar(pair.key) ? pair.key.value : pa
 
 export class Locator {
   readonly errors: RulesError[] = [];
+  readonly warnings: RulesWarning[] = [];
   private readonly lines: SourceLines;
   private readonly maps = new Map<Scalar, number[] | null>();
 
@@ -59,6 +60,12 @@ export class Locator {
         ...(problem.hint ? { hint: problem.hint } : {}),
       }),
     );
+  }
+
+  /** A warning at the key that ends `path` (or the deepest existing node on the way). */
+  warn(path: Path, code: RulesWarningCode, message: string, hint?: string): void {
+    const [start, end] = this.rangeOf(path.slice(0, -1), { code: 'RULES_MISSING_FIELD', message, key: path.at(-1) as string });
+    this.warnings.push(makeError(this.lines, this.file, { code, message, path: formatPath(path), start, end, ...(hint ? { hint } : {}) }));
   }
 
   /** An error at a raw file range (YAML syntax errors). */

@@ -14,7 +14,7 @@ import { hasActiveOperatorKey } from '../db/api-key.repository.ts';
 import { openDatabase, type DatabaseHandle } from '../db/connect.ts';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.ts';
 import { migrateToLatest } from '../db/migrate.ts';
-import { ensureActiveRuleSet } from './rule-sets.ts';
+import { ensureActiveRuleSet } from '../api/rule-set.service.ts';
 import { startSmtpSink } from './smtp-sink.ts';
 import { loadSecretKey, type Config } from './config.ts';
 import { startDevServer } from './dev-server.ts';

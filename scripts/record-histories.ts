@@ -21,9 +21,9 @@ import { startSmtpSink } from '../runtime/smtp-sink.ts';
 import { locateTemporalCli } from '../runtime/temporal-cli.ts';
 import { bundleWorkflows } from '../runtime/worker.ts';
 import { searchAttributes } from '../temporal.config.ts';
-import { acceptUpdate, blockUpdate, connectionWorkflowId, endUpdate, invitationUpdate, unblockUpdate, upgradeRulesUpdate, withdrawUpdate, type CommandArgs } from '../workflows/messages.ts';
+import { connectionUpdates, connectionWorkflowId, invitationUpdate, upgradeRulesUpdate, type CommandArgs } from '../workflows/messages.ts';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_RULES_FILE, publishRuleSetSource } from '../runtime/rule-sets.ts';
+import { DEFAULT_RULES_FILE, publishRuleSetSource } from '../api/rule-set.service.ts';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const out = new URL('../test/histories/', import.meta.url);
@@ -52,7 +52,7 @@ for (const [id, name, language] of [['RECORDSOURCE00000001', 'Morgenpost', 'de']
 const A = 'RECORDSOURCE00000001';
 const B = 'RECORDTARGET00000002';
 
-type Step = [typeof acceptUpdate, string] | (() => Promise<unknown>);
+type Step = [(typeof connectionUpdates)[keyof typeof connectionUpdates], string] | (() => Promise<unknown>);
 async function record(name: string, steps: Step[], extra: { invitationTtlMs?: number; historyEventLimit?: number } = {}) {
   const connectionId = randomUUID();
   const handle = await client.workflow.start('connectionWorkflow', {
@@ -78,18 +78,18 @@ async function record(name: string, steps: Step[], extra: { invitationTtlMs?: nu
 }
 
 await worker.runUntil(async () => {
-  await record('lifecycle-block-unblock-end', [[acceptUpdate, B], [blockUpdate, B], [unblockUpdate, B], [endUpdate, A]]);
-  await record('invitation-withdrawn', [[withdrawUpdate, A]]);
+  await record('lifecycle-block-unblock-end', [[connectionUpdates.accept, B], [connectionUpdates.block, B], [connectionUpdates.unblock, B], [connectionUpdates.end, A]]);
+  await record('invitation-withdrawn', [[connectionUpdates.withdraw, A]]);
   await record('invitation-expired', [], { invitationTtlMs: 500 });
   // Started under the default rule set; a stricter one is published and the operator upgrades.
   const stricter = readFileSync(DEFAULT_RULES_FILE, 'utf8').replace('invitationTtl: P30D', 'invitationTtl: P7D');
   await record('rules-upgraded-then-accepted', [
     async () => {
-      const ruleSet = await publishRuleSetSource(database.db, stricter, 'stricter.rules.yaml');
+      const { ruleSet } = await publishRuleSetSource(database.db, stricter, 'stricter.rules.yaml');
       await client.workflow.getHandle(connectionWorkflowId(A, B)).executeUpdate(upgradeRulesUpdate, { args: [{ ruleSet }] });
     },
-    [acceptUpdate, B],
-    [endUpdate, B],
+    [connectionUpdates.accept, B],
+    [connectionUpdates.end, B],
   ]);
 });
 await database.close();

@@ -12,7 +12,7 @@ import { openDatabase } from '../db/connect.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded-postgres.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { locateTemporalCli } from '../runtime/temporal-cli.ts';
-import { ensureActiveRuleSet } from '../runtime/rule-sets.ts';
+import { ensureActiveRuleSet } from '../api/rule-set.service.ts';
 import { waitForSearchAttributes } from '../runtime/search-attributes.ts';
 import { bundleWorkflows } from '../runtime/worker.ts';
 

@@ -1,27 +1,29 @@
 /**
  * The state a connection workflow keeps, and the synchronous steps on it. Everything here is
  * deterministic and free of awaits, so validators can call `refusal` and handlers can `apply` a
- * command before their first await (design.md decision 3: of two racing commands only one passes).
+ * command before their first await (docs/architecture.md "Handlers": of two racing commands only
+ * one passes).
  */
 import { initialTransition, transition } from 'xstate';
-import { connectionMachine, type CommandEvent, type ConnectionEvent, type MailTemplate, type Party } from '../machines/connection.machine.ts';
-import { explainRefusal, mailsOf, type ConnectionSnapshot } from '../machines/connection.refusal.ts';
-import { commandFacts } from '../rules/connection-facts.ts';
-import type { RulesEvaluator } from '../rules/evaluator.ts';
-import { GUARD_EVENTS, type GuardEvent } from '../rules/facts.ts';
-import { checkInvitation } from '../rules/invitation.policy.ts';
-import type { NotificationEvent } from '../rules/model.ts';
-import { ErrorCode, type Refusal } from './errors.ts';
 import type {
-  CompiledRuleSet,
   ConnectionFacts,
-  ConnectionResume,
   ConnectionStatus,
+  ConnectionTransition,
   ConnectionView,
-  ConnectionWorkflowInput,
-  ModulesChangedSignal,
+  Party,
   PartyFacts,
-} from './messages.ts';
+} from '../domain/connection.ts';
+import { ErrorCode, type Refusal } from '../domain/errors.ts';
+import type { MailTemplate } from '../domain/mail.ts';
+import { hasFlag } from '../machines/commands.ts';
+import { connectionCommands } from '../machines/connection.commands.ts';
+import { connectionMachine, type CommandEvent, type ConnectionEvent } from '../machines/connection.machine.ts';
+import { explainRefusal, owesMail, type ConnectionSnapshot } from '../machines/connection.refusal.ts';
+import { commandFacts } from '../rules/connection-facts.ts';
+import { tryCreateEvaluator, type RulesEvaluator } from '../rules/evaluator.ts';
+import { checkInvitation } from '../rules/invitation.policy.ts';
+import { notificationEventOf, type CompiledRuleSet } from '../rules/model.ts';
+import type { ConnectionResume, ConnectionWorkflowInput, ModulesChangedSignal } from './messages.ts';
 
 /** The pinned rule set and its evaluator (built once per run: CEL is parsed once). */
 export interface PinnedRules {
@@ -38,17 +40,11 @@ export interface PendingMail {
   expiresAt: string | null;
 }
 
-export interface HistoryEntry {
-  event: string;
-  actor: string | null;
-  from: string | null;
-  to: string;
-  at: string;
-}
-
-export interface Transition {
-  view: ConnectionView;
-  history: HistoryEntry;
+/** Builds the evaluator for a rule set; an unusable one is a refusal, never a thrown error. */
+export function pinRules(ruleSet: CompiledRuleSet): PinnedRules | Refusal {
+  const made = tryCreateEvaluator(ruleSet);
+  if (!made.ok) return { code: ErrorCode.INVALID_REQUEST, message: `rule set ${ruleSet?.hash} is not usable: ${made.error}` };
+  return { ruleSet, evaluator: made.evaluator };
 }
 
 export class ConnectionEntity {
@@ -79,7 +75,7 @@ export class ConnectionEntity {
     workflowId: string,
     now: Date,
     rules: PinnedRules,
-  ): { entity: ConnectionEntity; first: Transition } {
+  ): { entity: ConnectionEntity; first: ConnectionTransition } {
     const rejection = checkInvitation(
       { connectionId: input.connectionId, ...facts, offerAccess: input.offerAccess, hasCallback: Boolean(input.callbackUrl) },
       rules.evaluator,
@@ -103,7 +99,7 @@ export class ConnectionEntity {
       workflowId,
       rules,
     );
-    entity.queueMail('invite', mailsOf(actions).length > 0, input.sourceClientId, 1);
+    entity.queueMail('invite', owesMail(actions), input.sourceClientId, 1);
     return { entity, first: { view: entity.view(), history: { event: 'invite', actor: input.sourceClientId, from: null, to: entity.status, at } } };
   }
 
@@ -142,11 +138,11 @@ export class ConnectionEntity {
     if (expiresAt !== null && now.getTime() >= Date.parse(expiresAt)) {
       return { code: ErrorCode.INVALID_TRANSITION, message: `the invitation expired at ${expiresAt}` };
     }
-    // Policy after the fixed semantics: the rule set's guards for this command, if it has any.
-    const guardEvent = `connection.${event.type}` as GuardEvent;
-    if (!GUARD_EVENTS.includes(guardEvent) || !this.facts.target) return null;
+    // Policy after the fixed semantics: the rule set's guards, for a command declared `guarded`.
+    const name = event.type;
+    if (!hasFlag(connectionCommands, 'guarded', name) || !this.facts.target) return null;
     const verdict = this.rules.evaluator.checkGuards(
-      guardEvent as 'connection.accept',
+      `connection.${name}`,
       commandFacts(this.view(), { source: this.facts.source, target: this.facts.target }, event.actor),
     );
     return verdict.allowed ? null : { code: verdict.code, message: verdict.message, details: { rule: verdict.rule } };
@@ -158,7 +154,7 @@ export class ConnectionEntity {
   }
 
   /** Pins another rule set (operator update `upgradeRules`); null when it is already pinned. */
-  upgradeRules(rules: PinnedRules, now: Date): Transition | null {
+  upgradeRules(rules: PinnedRules, now: Date): ConnectionTransition | null {
     if (rules.ruleSet.hash === this.rules.ruleSet.hash) return null;
     const from = this.status;
     this.rules = rules;
@@ -167,17 +163,20 @@ export class ConnectionEntity {
     return { view: this.view(), history: { event: 'upgradeRules', actor: null, from, to: from, at: this.updatedAt } };
   }
 
-  /** Applies a command (or the expiry); null when it changes nothing (offer access set to its value). */
-  apply(event: CommandEvent | { type: 'expire' }, now: Date): Transition | null {
-    if (event.type === 'setOfferAccess' && event.offerAccess === this.snapshot.context.offerAccess) return null;
+  /**
+   * Applies a command (or the expiry); null when it changes nothing: no new state, no new fact, no
+   * mail owed (offer access set to the value it has). Such a step is no transition: no version.
+   */
+  apply(event: CommandEvent | { type: 'expire' }, now: Date): ConnectionTransition | null {
     const from = this.status;
     const [next, actions] = transition(connectionMachine, this.snapshot, event);
-    if (next === this.snapshot) return null;
+    const mails = owesMail(actions);
+    if (next.value === this.snapshot.value && sameContext(next.context, this.snapshot.context) && !mails) return null;
     this.snapshot = next;
     this.version += 1;
     this.updatedAt = now.toISOString();
     const actor = 'actor' in event ? event.actor : null;
-    this.queueMail(event.type, mailsOf(actions).length > 0, actor, this.version);
+    this.queueMail(event.type, mails, actor, this.version);
     return { view: this.view(), history: { event: event.type, actor, from, to: this.status, at: this.updatedAt } };
   }
 
@@ -243,9 +242,9 @@ export class ConnectionEntity {
    * goes out, with which template and to whom (`otherParty`: whoever did not act).
    */
   private queueMail(event: string, due: boolean, actor: string | null, transitionNumber: number): void {
-    if (!due) return;
-    const n = this.rules.evaluator.notification(`connection.${event}` as NotificationEvent);
-    if (!n.enabled) return;
+    const notificationEvent = due ? notificationEventOf(event) : null;
+    const n = notificationEvent && this.rules.evaluator.notification(notificationEvent);
+    if (!n?.enabled) return;
     const c = this.snapshot.context;
     const to: Party = n.recipient !== 'otherParty' ? n.recipient : actor === c.sourceClientId ? 'target' : 'source';
     this.outbox.push({ transition: transitionNumber, template: n.template, to, offerAccess: c.offerAccess, expiresAt: c.expiresAt });
@@ -257,3 +256,8 @@ export function modulesActive(facts: ConnectionFacts): boolean {
   if (!facts.target || facts.target.contractingCompanyId === facts.source.contractingCompanyId) return true;
   return facts.target.moduleActive;
 }
+
+const sameContext = (a: object, b: object): boolean => {
+  const keys = Object.keys(a) as Array<keyof typeof a>;
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+};

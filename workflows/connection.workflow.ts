@@ -1,9 +1,10 @@
 /**
  * One entity workflow per open connection (id `connection:<source>:<target>`). It hosts the
- * connection machine: commands arrive as Updates (connection.handlers.ts), the expiry is a timer
+ * connection machine: commands arrive as Updates (one per declared command), the expiry is a timer
  * armed from the deadline in context, and mails go through an outbox that a second loop delivers
  * — so neither an answer nor the expiry ever waits for SMTP, and a crashed worker resumes both
- * from history.
+ * from history. All state and every step on it live in ConnectionEntity; this file only wires
+ * handlers, timers, activities and the outbox (docs/architecture.md "Workflows").
  */
 import {
   allHandlersFinished,
@@ -17,18 +18,25 @@ import {
   workflowInfo,
   ActivityFailure,
 } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { createConnectionActivities } from '../activities/connection.activities.ts';
+import type { ConnectionTransition, ConnectionView } from '../domain/connection.ts';
+import { ErrorCode, type Refusal } from '../domain/errors.ts';
+import { commandEvent, commandNames } from '../machines/commands.ts';
+import { connectionCommands, type ConnectionCommandName } from '../machines/connection.commands.ts';
+import type { CompiledRuleSet } from '../rules/model.ts';
 import { activityPresets, searchAttributes } from '../temporal.config.ts';
-import { ConnectionEntity, type PendingMail, type Transition } from './connection.entity.ts';
+import { ConnectionEntity, pinRules, type PendingMail, type PinnedRules } from './connection.entity.ts';
 import { inputProblem } from './connection.input.ts';
-import { pinRules, registerCommandHandlers, registerUpgradeHandler } from './connection.handlers.ts';
-import { ErrorCode, refusalFailure } from './errors.ts';
+import { refusalFailure } from './errors.ts';
 import {
+  connectionUpdates,
   invitationUpdate,
   modulesChangedSignal,
   stateQuery,
+  upgradeRulesUpdate,
   viewQuery,
-  type ConnectionView,
+  type CommandArgs,
   type ConnectionWorkflowInput,
 } from './messages.ts';
 
@@ -43,10 +51,16 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   let recordedVersion = 0;
   let sending = false;
 
-  // Handlers are registered before the first await: an update delivered with the start would
-  // otherwise be rejected as unknown.
-  registerCommandHandlers(() => entity, record);
-  registerUpgradeHandler(() => entity, record);
+  // Handlers, registered before the first await (an update delivered with the start would
+  // otherwise be rejected as unknown). Validators are synchronous and read only workflow state, so
+  // a refusal never enters history; handlers transition before their first await, so of two
+  // racing commands only one passes, and answer once the read model shows the transition.
+  for (const name of commandNames(connectionCommands)) {
+    // Every command's args extend CommandArgs; its own fields are checked by commandEvent.
+    const update: UpdateDefinition<ConnectionView, [CommandArgs]> = connectionUpdates[name];
+    setHandler(update, (args) => runCommand(name, args), { validator: (args) => validateCommand(name, args) });
+  }
+  setHandler(upgradeRulesUpdate, ({ ruleSet }) => upgradeRules(ruleSet), { validator: ({ ruleSet }) => validateUpgrade(ruleSet) });
   setHandler(invitationUpdate, async ({ connectionId }) => {
     await condition(() => entity !== undefined && recordedVersion >= 1);
     if (connectionId !== input.connectionId) throw refusalFailure({ code: ErrorCode.NOT_FOUND, message: 'connection not found' });
@@ -63,7 +77,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   // they are in history, so replays see the same ones.
   const parties = { sourceClientId: input.sourceClientId, targetClientId: input.targetClientId };
   const facts = input.facts ?? (await store.loadConnectionFacts(parties));
-  const rules = pinRules(input.ruleSet ?? (await store.loadActiveRuleSet()));
+  const rules = pinned(input.ruleSet ?? (await store.loadActiveRuleSet()));
   const { workflowId } = workflowInfo();
   if (input.resume) {
     entity = ConnectionEntity.resume(input, facts, input.resume, workflowId, rules);
@@ -102,8 +116,42 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     return entity;
   }
 
+  function validateCommand(name: ConnectionCommandName, args: CommandArgs): void {
+    if (!entity) throw notReady();
+    const made = commandEvent(connectionCommands, name, args);
+    if (!made.ok) throw refusalFailure({ code: ErrorCode.INVALID_REQUEST, message: made.message });
+    const refusal = entity.refusal(args.connectionId, made.event, new Date());
+    if (refusal) throw refusalFailure(refusal);
+  }
+
+  async function runCommand(name: ConnectionCommandName, args: CommandArgs): Promise<ConnectionView> {
+    const made = commandEvent(connectionCommands, name, args);
+    if (!made.ok) throw refusalFailure({ code: ErrorCode.INVALID_REQUEST, message: made.message }); // the validator said so already
+    const t = entity!.apply(made.event, new Date()); // synchronous: before the first await
+    if (t) await record(t);
+    return t ? t.view : entity!.view();
+  }
+
+  /** A finished connection keeps the rules it ended under; an unusable rule set is refused. */
+  function validateUpgrade(ruleSet: CompiledRuleSet): void {
+    if (!entity) throw notReady();
+    const refusal = entity.upgradeRefusal();
+    if (refusal) throw refusalFailure(refusal);
+    const made = pinRules(ruleSet);
+    if (isRefusal(made)) throw refusalFailure(made);
+  }
+
+  /** Operator update `upgradeRules`: the only way a running connection changes its rule set. */
+  async function upgradeRules(ruleSet: CompiledRuleSet): Promise<ConnectionView> {
+    const t = entity!.upgradeRules(pinned(ruleSet), new Date());
+    if (!t) return entity!.view();
+    upsertMemo({ ruleSetVersion: ruleSet.hash });
+    await record(t);
+    return t.view;
+  }
+
   /** Writes the read model and history (stale versions are ignored there), then search attributes. */
-  async function record(t: Transition): Promise<void> {
+  async function record(t: ConnectionTransition): Promise<void> {
     await store.recordConnectionTransition(t);
     recordedVersion = Math.max(recordedVersion, t.view.version);
     upsertSearchAttributes([
@@ -132,6 +180,16 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       sending = false;
     }
   }
+}
+
+const notReady = () => refusalFailure({ code: ErrorCode.INVALID_TRANSITION, message: 'the connection is still being set up; retry' });
+const isRefusal = (value: PinnedRules | Refusal): value is Refusal => 'code' in value;
+
+/** The evaluator of a rule set; an unusable one fails the update or the run, never the workflow task. */
+function pinned(ruleSet: CompiledRuleSet): PinnedRules {
+  const made = pinRules(ruleSet);
+  if (isRefusal(made)) throw refusalFailure(made);
+  return made;
 }
 
 function shouldContinueAsNew(input: ConnectionWorkflowInput): boolean {

@@ -1,40 +1,9 @@
 /**
- * Error codes shared by workflows and the API (api.md "Errors"). A business refusal crosses
- * Temporal as a non-retryable ApplicationFailure whose `type` is one of these codes; the API maps
- * the code to an HTTP status in one table (api/errors.ts).
+ * Refusals cross Temporal as a non-retryable ApplicationFailure whose `type` is the error code
+ * (domain/errors.ts); the API maps the code to an HTTP status in one table (api/errors.ts).
  */
 import { ApplicationFailure } from '@temporalio/common';
-
-export const ErrorCode = {
-  INVALID_REQUEST: 'INVALID_REQUEST',
-  UNAUTHENTICATED: 'UNAUTHENTICATED',
-  FORBIDDEN_ACTOR: 'FORBIDDEN_ACTOR',
-  NOT_FOUND: 'NOT_FOUND',
-  TARGET_NOT_FOUND: 'TARGET_NOT_FOUND',
-  INVALID_TRANSITION: 'INVALID_TRANSITION',
-  CONNECTION_EXISTS: 'CONNECTION_EXISTS',
-  PAYOUT_ALREADY_PAID: 'PAYOUT_ALREADY_PAID',
-  ORDER_CONFLICT: 'ORDER_CONFLICT',
-  IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',
-  IDEMPOTENCY_IN_PROGRESS: 'IDEMPOTENCY_IN_PROGRESS',
-  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  SELF_CONNECTION: 'SELF_CONNECTION',
-  CONTRACT_MODULE_INACTIVE: 'CONTRACT_MODULE_INACTIVE',
-  RULE_REJECTED: 'RULE_REJECTED',
-  ITEM_UNAVAILABLE: 'ITEM_UNAVAILABLE',
-  REFUND_EXCEEDS_PAYMENT: 'REFUND_EXCEEDS_PAYMENT',
-  CURRENCY_MISMATCH: 'CURRENCY_MISMATCH',
-  UNAVAILABLE: 'UNAVAILABLE',
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-/** A refusal decided by pure code (machine, policy); becomes an ApplicationFailure or an HTTP error. */
-export interface Refusal {
-  code: ErrorCode;
-  message: string;
-  details?: Record<string, unknown>;
-}
+import type { Refusal } from '../domain/errors.ts';
 
 export function refusalFailure(refusal: Refusal): ApplicationFailure {
   return ApplicationFailure.create({

@@ -1,14 +1,18 @@
 /**
- * Client routes for connections (api.md "Client: connections"). The acting client is the key's
- * principal, never a body field. Thin: validate, then connection.service.ts.
+ * Client routes for connections: invite, read, and one route per declared command
+ * (machines/connection.commands.ts). The acting client is the key's principal, never a body
+ * field. Thin: validate, then connection.service.ts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { getConnectionHistory, listConnections, toConnectionView } from '../../db/connection.repository.ts';
-import type { ConnectionView } from '../../workflows/messages.ts';
+import type { ConnectionView } from '../../domain/connection.ts';
+import { commandNames } from '../../machines/commands.ts';
+import { connectionCommands, type ConnectionCommandName } from '../../machines/connection.commands.ts';
 import { requirePrincipal } from '../auth.ts';
-import { invite, runCommand, visibleConnection, type CommandName, type ConnectionServiceDeps } from '../connection.service.ts';
+import { invite, runCommand, visibleConnection, type ConnectionServiceDeps } from '../connection.service.ts';
 import { mintedIdOf, registerIdempotency, updateIdOf } from '../idempotency.ts';
+import { withZod } from '../validation.ts';
 import {
   Connection,
   ConnectionList,
@@ -17,7 +21,6 @@ import {
   ErrorBody,
   IdParam,
   ListConnectionsQuery,
-  PatchConnectionBody,
 } from '../schemas.ts';
 
 const tags = ['connections'];
@@ -35,7 +38,8 @@ function present(view: ConnectionView): z.infer<typeof Connection> {
 }
 
 export function connectionRoutes(deps: ConnectionServiceDeps) {
-  return async function routes(app: FastifyInstance): Promise<void> {
+  return async function routes(instance: FastifyInstance): Promise<void> {
+    const app = withZod(instance);
     app.addHook('onRequest', requirePrincipal(deps.db, 'client'));
     registerIdempotency(app, deps.db);
 
@@ -43,7 +47,7 @@ export function connectionRoutes(deps: ConnectionServiceDeps) {
       '/v1/connections',
       { schema: { tags, summary: 'Invite a client (the caller is the source)', body: CreateConnectionBody, response: { 201: Connection, ...errors } } },
       async (request, reply) => {
-        const body = request.body as z.infer<typeof CreateConnectionBody>;
+        const body = request.body;
         const view = await invite(deps, {
           sourceClientId: callerOf(request),
           targetClientId: body.targetClientId,
@@ -60,8 +64,7 @@ export function connectionRoutes(deps: ConnectionServiceDeps) {
       '/v1/connections',
       { schema: { tags, summary: 'Connections of the caller, newest first', querystring: ListConnectionsQuery, response: { 200: ConnectionList, ...errors } } },
       async (request) => {
-        const query = request.query as z.infer<typeof ListConnectionsQuery>;
-        const page = await listConnections(deps.db, { clientId: callerOf(request), ...query });
+        const page = await listConnections(deps.db, { clientId: callerOf(request), ...request.query });
         return { items: page.items.map((row) => present(toConnectionView(row))), nextCursor: page.nextCursor };
       },
     );
@@ -70,8 +73,7 @@ export function connectionRoutes(deps: ConnectionServiceDeps) {
       '/v1/connections/:id',
       { schema: { tags, summary: 'One connection with its history', params: IdParam, response: { 200: ConnectionWithHistory, ...errors } } },
       async (request) => {
-        const { id } = request.params as z.infer<typeof IdParam>;
-        const row = await visibleConnection(deps.db, id, callerOf(request));
+        const row = await visibleConnection(deps.db, request.params.id, callerOf(request));
         const history = await getConnectionHistory(deps.db, row.id);
         return {
           ...present(toConnectionView(row)),
@@ -80,34 +82,27 @@ export function connectionRoutes(deps: ConnectionServiceDeps) {
       },
     );
 
-    const command = (name: CommandName, offerAccess?: (request: FastifyRequest) => boolean) => async (request: FastifyRequest) => {
-      const { id } = request.params as z.infer<typeof IdParam>;
+    // One route per declared command: its method, path, body and summary come from the declaration.
+    for (const name of commandNames(connectionCommands)) commandRoute(app, deps, name);
+  };
+}
+
+function commandRoute(app: FastifyInstance, deps: ConnectionServiceDeps, name: ConnectionCommandName): void {
+  const spec = connectionCommands[name];
+  const body: z.ZodObject | undefined = 'body' in spec ? spec.body : undefined;
+  withZod(app).route({
+    method: spec.http.method,
+    url: `/v1/connections/:id${spec.http.path}`,
+    schema: { tags, summary: `${spec.summary} (${spec.who})`, params: IdParam, ...(body ? { body } : {}), response: { 200: Connection, ...errors } },
+    handler: async (request) => {
       const view = await runCommand(deps, {
-        connectionId: id,
+        connectionId: request.params.id,
         callerClientId: callerOf(request),
         name,
-        offerAccess: offerAccess?.(request),
+        fields: (request.body ?? {}) as never, // checked against this command's body schema by the route
         updateId: updateIdOf(request),
       });
       return present(view);
-    };
-
-    const commandRoutes: [Exclude<CommandName, 'setOfferAccess'>, string][] = [
-      ['accept', 'Accept an invitation (target)'],
-      ['decline', 'Decline an invitation (target)'],
-      ['withdraw', 'Withdraw an invitation (source)'],
-      ['block', 'Block an active connection (either party)'],
-      ['unblock', 'Unblock (only the party that blocked)'],
-      ['end', 'End the connection (either party)'],
-    ];
-    for (const [name, summary] of commandRoutes) {
-      app.post(`/v1/connections/:id/${name}`, { schema: { tags, summary, params: IdParam, response: { 200: Connection, ...errors } } }, command(name));
-    }
-
-    app.patch(
-      '/v1/connections/:id',
-      { schema: { tags, summary: 'Switch offer access (source)', params: IdParam, body: PatchConnectionBody, response: { 200: Connection, ...errors } } },
-      command('setOfferAccess', (request) => (request.body as z.infer<typeof PatchConnectionBody>).offerAccess),
-    );
-  };
+    },
+  });
 }

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../db/schema.ts';
+import { withZod } from '../validation.ts';
 
 export type PartHealth = 'ok' | 'unavailable';
 export interface Health {
@@ -68,7 +69,7 @@ const HealthFailure = HealthBody.extend({ error: z.object({ code: z.literal('UNA
 
 export function healthRoutes(check: () => Promise<Health>) {
   return async function routes(app: FastifyInstance): Promise<void> {
-    app.get(
+    withZod(app).get(
       '/health',
       { schema: { tags: ['health'], summary: 'Temporal, Postgres and a worker answer', response: { 200: HealthBody, 503: HealthFailure } } },
       async (_request, reply) => {

@@ -11,13 +11,14 @@ import { revokeApiKey } from '../../db/api-key.repository.ts';
 import { getClient, insertClient, listClientsOfCompany } from '../../db/client.repository.ts';
 import { getCompany, insertCompany, listModules, setModule, type Company as CompanyRow } from '../../db/company.repository.ts';
 import type { Client as ClientRow, Database } from '../../db/schema.ts';
-import { CROSS_CLIENT_MODULE } from '../../rules/invitation.policy.ts';
-import { ErrorCode } from '../../workflows/errors.ts';
+import { CROSS_CLIENT_MODULE } from '../../domain/connection.ts';
+import { ErrorCode } from '../../domain/errors.ts';
 import type { ModuleFanoutInput } from '../../workflows/messages.ts';
 import { clientPrincipal, createApiKey, requirePrincipal } from '../auth.ts';
 import { ApiError, ApiOnlyCode } from '../errors.ts';
 import { mintedIdOf, registerIdempotency } from '../idempotency.ts';
-import { ApiKeyCreated, Client, Company, CompanyDetail, CreateClientBody, CreateCompanyBody, ErrorBody, ModuleName, ShownOnceKey } from '../schemas.ts';
+import { ApiKeyCreated, Client, Company, CompanyDetail, CreateClientBody, CreateCompanyBody, ErrorBody, ModuleName, NoContent, ShownOnceKey } from '../schemas.ts';
+import { withZod } from '../validation.ts';
 
 export interface OperatorDeps {
   db: Kysely<Database>;
@@ -83,7 +84,8 @@ export function operatorRoutes(deps: OperatorDeps) {
     }
   }
 
-  return async function routes(app: FastifyInstance): Promise<void> {
+  return async function routes(instance: FastifyInstance): Promise<void> {
+    const app = withZod(instance);
     app.addHook('onRequest', requirePrincipal(db, 'operator'));
     registerIdempotency(app, db);
 
@@ -91,7 +93,7 @@ export function operatorRoutes(deps: OperatorDeps) {
       '/v1/contracting-companies',
       { schema: { tags, summary: 'Create a contracting company', body: CreateCompanyBody, response: { 201: Company, ...errors } } },
       async (request, reply) => {
-        const body = request.body as z.infer<typeof CreateCompanyBody>;
+        const { body } = request;
         const row = await insertCompany(db, { id: body.id ?? generateEntityId(), name: body.name });
         if (!row) throw idTaken('contracting company', body.id ?? '');
         return reply.code(201).send(companyView(row));
@@ -102,7 +104,7 @@ export function operatorRoutes(deps: OperatorDeps) {
       '/v1/contracting-companies/:id',
       { schema: { tags, summary: 'A contracting company with its modules and clients', params: CompanyParams, response: { 200: CompanyDetail, ...errors } } },
       async (request) => {
-        const { id } = request.params as z.infer<typeof CompanyParams>;
+        const { id } = request.params;
         const company = await getCompany(db, id);
         if (!company) throw notFound('contracting company', id);
         const [modules, clients] = await Promise.all([listModules(db, id), listClientsOfCompany(db, id)]);
@@ -118,9 +120,9 @@ export function operatorRoutes(deps: OperatorDeps) {
       app.route({
         method,
         url: '/v1/contracting-companies/:id/modules/:module',
-        schema: { tags, summary: `Switch a contract module ${active ? 'on' : 'off'}; connections are told`, params: ModuleParams, response: { 204: z.null(), ...errors } },
+        schema: { tags, summary: `Switch a contract module ${active ? 'on' : 'off'}; connections are told`, params: ModuleParams, response: { 204: NoContent, ...errors } },
         handler: async (request, reply) => {
-          const { id, module } = request.params as z.infer<typeof ModuleParams>;
+          const { id, module } = request.params;
           if (!(await getCompany(db, id))) throw notFound('contracting company', id);
           const revision = await setModule(db, id, module, active);
           await tellConnections(request, id, module, active, revision);
@@ -136,7 +138,7 @@ export function operatorRoutes(deps: OperatorDeps) {
         schema: { tags, summary: 'Create a client and its first API key', body: CreateClientBody, response: { 201: z.object({ client: Client, apiKey: ShownOnceKey }), ...errors } },
       },
       async (request, reply) => {
-        const body = request.body as z.infer<typeof CreateClientBody>;
+        const { body } = request;
         if (!(await getCompany(db, body.contractingCompanyId))) throw notFound('contracting company', body.contractingCompanyId);
         const id = body.id ?? generateEntityId();
         // One transaction: a client never exists without its key, nor a key without its client.
@@ -154,7 +156,7 @@ export function operatorRoutes(deps: OperatorDeps) {
       '/v1/clients/:id/api-keys',
       { config: shownOnce, schema: { tags, summary: 'Another API key for a client (shown once)', params: CompanyParams, response: { 201: ApiKeyCreated, ...errors } } },
       async (request, reply) => {
-        const { id } = request.params as { id: string };
+        const { id } = request.params;
         if (!(await getClient(db, id))) throw notFound('client', id);
         return reply.code(201).send(await createApiKey(db, clientPrincipal(id)));
       },
@@ -162,9 +164,9 @@ export function operatorRoutes(deps: OperatorDeps) {
 
     app.delete(
       '/v1/api-keys/:keyId',
-      { schema: { tags, summary: 'Revoke an API key at once', params: KeyParams, response: { 204: z.null(), ...errors } } },
+      { schema: { tags, summary: 'Revoke an API key at once', params: KeyParams, response: { 204: NoContent, ...errors } } },
       async (request, reply) => {
-        const { keyId } = request.params as z.infer<typeof KeyParams>;
+        const { keyId } = request.params;
         if (!(await revokeApiKey(db, keyId))) throw notFound('API key', keyId);
         return reply.code(204).send();
       },

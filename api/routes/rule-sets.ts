@@ -8,23 +8,33 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { getActiveRuleSet } from '../../db/rule-set.repository.ts';
 import type { Database } from '../../db/schema.ts';
-import { ErrorCode } from '../../workflows/errors.ts';
-import { publishRuleSetSource, RuleSetRejectedError } from '../../runtime/rule-sets.ts';
+import { ErrorCode } from '../../domain/errors.ts';
+import { publishRuleSetSource, RuleSetRejectedError } from '../rule-set.service.ts';
+import type { RulesError, RulesWarning } from '../../rules/errors.ts';
 import { requirePrincipal } from '../auth.ts';
 import { ApiError, ApiOnlyCode } from '../errors.ts';
 import { registerIdempotency } from '../idempotency.ts';
 import { ErrorBody } from '../schemas.ts';
+import { withZod } from '../validation.ts';
 
 const tags = ['operator'];
 // YAML is accepted on these routes only; every other route stays JSON-only.
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 413: ErrorBody, 415: ErrorBody, 422: ErrorBody };
-const Published = z.object({ version: z.string(), name: z.string() });
+const Located = z.object({
+  code: z.string(), message: z.string(), line: z.number().int(), column: z.number().int(), endLine: z.number().int(),
+  endColumn: z.number().int(), hint: z.string().optional(), excerpt: z.string(),
+});
+const Published = z.object({ version: z.string(), name: z.string(), warnings: z.array(Located).describe('published anyway; e.g. a mailing event the rule set does not route sends no mail') });
+/** What a caller needs of an error or warning: no file name (it sent a body, not a file). */
+const brief = ({ code, message, line, column, endLine, endColumn, hint, excerpt }: RulesError | RulesWarning) =>
+  ({ code, message, line, column, endLine, endColumn, hint, excerpt });
 const Active = z.object({ version: z.string(), name: z.string().nullable(), source: z.string(), activatedAt: z.string().nullable() });
 
 export function ruleSetRoutes(deps: { db: Kysely<Database> }) {
   const { db } = deps;
-  return async function routes(app: FastifyInstance): Promise<void> {
+  return async function routes(instance: FastifyInstance): Promise<void> {
+    const app = withZod(instance);
     app.addHook('onRequest', requirePrincipal(db, 'operator'));
     app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
     registerIdempotency(app, db);
@@ -40,14 +50,12 @@ export function ruleSetRoutes(deps: { db: Kysely<Database> }) {
           throw new ApiError(ErrorCode.INVALID_REQUEST, 'send the rule set as a YAML body (Content-Type: application/yaml)');
         }
         try {
-          const ruleSet = await publishRuleSetSource(db, request.body, 'rule-set.yaml');
-          return reply.code(201).send({ version: ruleSet.hash, name: ruleSet.name });
+          const { ruleSet, warnings } = await publishRuleSetSource(db, request.body, 'rule-set.yaml');
+          return reply.code(201).send({ version: ruleSet.hash, name: ruleSet.name, warnings: warnings.map(brief) });
         } catch (err) {
           if (!(err instanceof RuleSetRejectedError)) throw err;
           throw new ApiError(ApiOnlyCode.RULE_SET_INVALID, `the rule set has ${err.errors.length} error(s); nothing was published`, {
-            errors: err.errors.map(({ code, message, line, column, endLine, endColumn, hint, excerpt }) => ({
-              code, message, line, column, endLine, endColumn, hint, excerpt,
-            })),
+            errors: err.errors.map(brief),
           });
         }
       },

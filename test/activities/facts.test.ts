@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, expect, test } from 'vitest';
 import { createConnectionActivities } from '../../activities/connection.activities.ts';
 import { createMailTransport, DEFAULT_MAIL_FROM } from '../../activities/mailer.ts';
-import { CROSS_CLIENT_MODULE } from '../../rules/invitation.policy.ts';
+import { CROSS_CLIENT_MODULE } from '../../domain/connection.ts';
 import { newId, testDatabase } from '../support/database.ts';
 
 const handle = testDatabase();

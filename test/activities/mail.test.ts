@@ -4,7 +4,7 @@ import { createConnectionActivities, mailMessageId, type SystemMail } from '../.
 import { MAIL_TEMPLATES, renderMail, type MailTemplate } from '../../activities/mail-templates.ts';
 import { createMailTransport, DEFAULT_MAIL_FROM } from '../../activities/mailer.ts';
 import { findMail } from '../../db/mail-log.repository.ts';
-import type { Language, PartyFacts } from '../../workflows/messages.ts';
+import type { Language, PartyFacts } from '../../domain/connection.ts';
 import { newId, testDatabase } from '../support/database.ts';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.ts';
 

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import { decryptSecret, encryptSecret } from '../../api/secrets.ts';
 import { insertHistory, upsertConnection } from '../../db/connection.repository.ts';
-import { connectionWorkflowId, type ConnectionStatus } from '../../workflows/messages.ts';
+import { connectionWorkflowId } from '../../workflows/messages.ts';
+import { type ConnectionStatus } from '../../domain/connection.ts';
 import { apiTestContext, call, seedCompany, type ApiTestContext } from './support.ts';
 
 // Reads come from the read model the workflows write; here the rows are written directly, so

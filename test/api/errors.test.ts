@@ -8,7 +8,8 @@ import {
 } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fromTemporalError, statusByCode } from '../../api/errors.ts';
-import { ErrorCode, refusalFailure } from '../../workflows/errors.ts';
+import { ErrorCode } from '../../domain/errors.ts';
+import { refusalFailure } from '../../workflows/errors.ts';
 import { apiTestContext, bearer, call, seedCompany, type ApiTestContext } from './support.ts';
 
 let ctx: ApiTestContext;

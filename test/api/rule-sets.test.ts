@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { DEFAULT_RULES_FILE } from '../../runtime/rule-sets.ts';
+import { DEFAULT_RULES_FILE } from '../../api/rule-set.service.ts';
 import type { CompiledRuleSet } from '../../rules/model.ts';
 import { stateQuery, upgradeRulesUpdate } from '../../workflows/messages.ts';
 import { companyOverHttp, startTestStack, type HttpParty, type TestStack } from '../support/stack.ts';

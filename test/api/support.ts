@@ -10,7 +10,7 @@ import { inject } from 'vitest';
 import { buildApp, type ApiDeps } from '../../api/app.ts';
 import { createApiKey, operatorPrincipal } from '../../api/auth.ts';
 import { setModule } from '../../db/company.repository.ts';
-import { CROSS_CLIENT_MODULE } from '../../rules/invitation.policy.ts';
+import { CROSS_CLIENT_MODULE } from '../../domain/connection.ts';
 import { testDatabase } from '../support/database.ts';
 
 export interface ApiTestContext {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from 'vitest';
-import { DEFAULT_RULES_FILE } from '../../runtime/rule-sets.ts';
+import { DEFAULT_RULES_FILE } from '../../api/rule-set.service.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), 'ccx-rules-'));

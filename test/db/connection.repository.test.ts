@@ -12,7 +12,8 @@ import {
   toConnectionView,
   upsertConnection,
 } from '../../db/connection.repository.ts';
-import { connectionWorkflowId, type ConnectionStatus, type ConnectionView } from '../../workflows/messages.ts';
+import { connectionWorkflowId } from '../../workflows/messages.ts';
+import { type ConnectionStatus, type ConnectionView } from '../../domain/connection.ts';
 import { testDatabase, newId } from '../support/database.ts';
 
 const handle = testDatabase();

@@ -1,12 +1,14 @@
 /**
  * The default rule set states today's behaviour: the invitation prerequisites of domain.md, the
- * mails of the connection machine, a 30-day TTL and the whole amount to the source.
+ * mails of domain.md's lifecycle table, a 30-day TTL and the whole amount to the source.
  */
 import { describe, expect, test } from 'vitest';
-import { connectionMachine } from '../../machines/connection.machine.ts';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_RULES_FILE } from '../../api/rule-set.service.ts';
 import { invitationFacts } from '../../rules/connection-facts.ts';
-import { NOTIFICATION_EVENTS } from '../../rules/model.ts';
-import type { PartyFacts } from '../../workflows/messages.ts';
+import { loadRuleSet } from '../../rules/loader.ts';
+import { NOTIFICATION_EVENTS, notificationEventOf } from '../../rules/model.ts';
+import type { PartyFacts } from '../../domain/connection.ts';
 import { defaultRulesSource, evaluatorFor, payoutFacts } from './support.ts';
 
 const rules = evaluatorFor(defaultRulesSource());
@@ -57,30 +59,28 @@ describe('the default rule set states the invitation prerequisites', () => {
   });
 });
 
-/** The mails the machine sends per event: `(invite)` is the initial transition into `invited`. */
-function machineMails(): Map<string, { template: string; to: string }> {
-  const mails = new Map<string, { template: string; to: string }>();
-  const collect = (event: string, transitions: unknown) => {
-    for (const t of [transitions].flat() as Array<{ actions?: unknown }>) {
-      for (const a of [t?.actions ?? []].flat() as Array<{ type?: string; params?: { template: string; to: string } }>) {
-        if (a?.type === 'sendMail' && a.params) mails.set(event, a.params);
-      }
-    }
-  };
-  for (const state of Object.values(connectionMachine.config.states ?? {})) {
-    if (state.always) collect('invite', state.always);
-    for (const [event, transitions] of Object.entries(state.on ?? {})) collect(event, transitions);
-  }
-  return mails;
-}
+/** domain.md's lifecycle table: the mail of each event and who gets it. */
+const DOMAIN_MAILS: Record<string, [template: string, recipient: string]> = {
+  invite: ['invitation', 'target'],
+  accept: ['accepted', 'source'],
+  decline: ['declined', 'source'],
+  withdraw: ['withdrawn', 'target'],
+  expire: ['expired', 'source'],
+  setOfferAccess: ['offerAccessChanged', 'target'],
+  block: ['blocked', 'otherParty'],
+  unblock: ['unblocked', 'otherParty'],
+  end: ['ended', 'otherParty'],
+};
 
-describe('the default rule set keeps every mail of the lifecycle', () => {
-  test.each([...machineMails()])('%s mails as the machine does', (event, { template, to }) => {
-    expect(rules.notification(`connection.${event}` as (typeof NOTIFICATION_EVENTS)[number])).toEqual({ template, recipient: to, enabled: true });
+describe('the default rule set routes every mail of the lifecycle', () => {
+  test.each(Object.entries(DOMAIN_MAILS))('%s mails as domain.md says', (event, [template, recipient]) => {
+    expect(rules.notification(notificationEventOf(event)!)).toEqual({ template, recipient, enabled: true });
   });
 
-  test('there is a notification for every event that mails, and no other', () => {
-    expect(NOTIFICATION_EVENTS.map((e) => e.replace('connection.', '')).sort()).toEqual([...machineMails().keys()].sort());
+  test('every event that may mail is routed, and loads without warnings', () => {
+    expect(NOTIFICATION_EVENTS.map((e) => e.replace('connection.', '')).sort()).toEqual(Object.keys(DOMAIN_MAILS).sort());
+    const loaded = loadRuleSet(readFileSync(DEFAULT_RULES_FILE, 'utf8'));
+    expect(loaded.ok && loaded.warnings).toEqual([]);
   });
 });
 

@@ -37,11 +37,6 @@ const cases: Case[] = [
     source: guard('    - id: a\n      require: "true"\n      message: m\n      cod: RULE_REJECTED\n'),
     code: 'RULES_UNKNOWN_FIELD', line: 20, column: 7, hint: 'did you mean `code`?',
   },
-  {
-    name: 'a notification event left out',
-    source: HEADER.replace('  connection.end: { template: ended, recipient: otherParty }\n', ''),
-    code: 'RULES_MISSING_FIELD', line: 6, column: 3,
-  },
   { name: 'a guard list written as a map', source: guard('    id: a\n'), code: 'RULES_BAD_TYPE', line: 17, column: 5 },
   {
     name: 'an error code outside the allow-list',

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { NOTIFICATION_EVENTS } from '../../rules/model.ts';
+import { loadRuleSet } from '../../rules/loader.ts';
 import { errorsOf, evaluatorFor, HEADER } from './support.ts';
 
 describe('notifications', () => {
@@ -12,7 +13,7 @@ describe('notifications', () => {
 
   test('a mail is on unless switched off', () => {
     const rules = evaluatorFor(HEADER);
-    for (const event of NOTIFICATION_EVENTS) expect(rules.notification(event).enabled).toBe(true);
+    for (const event of NOTIFICATION_EVENTS) expect(rules.notification(event)?.enabled).toBe(true);
   });
 
   test('a mail can be switched off', () => {
@@ -25,9 +26,22 @@ describe('notifications', () => {
     expect(rules.notification('connection.end')).toEqual({ template: 'blocked', recipient: 'source', enabled: true });
   });
 
-  test('every lifecycle event must be stated, so no mail disappears by omission', () => {
-    const [error] = errorsOf(HEADER.replace('  connection.withdraw: { template: withdrawn, recipient: target }\n', ''));
-    expect(error).toMatchObject({ code: 'RULES_MISSING_FIELD', message: 'missing `connection.withdraw`' });
+  test('an event the rule set does not route sends no mail, and the loader says so', () => {
+    const source = HEADER.replace('  connection.withdraw: { template: withdrawn, recipient: target }\n', '');
+    const loaded = loadRuleSet(source, { file: 'short.rules.yaml' });
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    expect(loaded.warnings).toHaveLength(1);
+    expect(loaded.warnings[0]).toMatchObject({ code: 'RULES_NOTIFICATION_MISSING', file: 'short.rules.yaml', path: 'notifications' });
+    expect(loaded.warnings[0]!.message).toContain('connection.withdraw');
+    expect(loaded.warnings[0]!.line).toBe(source.split('\n').indexOf('notifications:') + 1);
+    expect(evaluatorFor(source).notification('connection.withdraw')).toBeNull();
+  });
+
+  test('a rule set without notifications loads: it sends no mail at all, with one warning per event', () => {
+    const source = HEADER.slice(0, HEADER.indexOf('notifications:'));
+    const loaded = loadRuleSet(source);
+    expect(loaded.ok && loaded.warnings.map((w) => w.code)).toEqual(NOTIFICATION_EVENTS.map(() => 'RULES_NOTIFICATION_MISSING'));
   });
 
   test('an unknown lifecycle event is refused with a suggestion', () => {

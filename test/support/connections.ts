@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { connectionWorkflowId, invitationUpdate, type ConnectionView, type ConnectionWorkflowInput } from '../../workflows/messages.ts';
+import { connectionWorkflowId, invitationUpdate, type ConnectionWorkflowInput } from '../../workflows/messages.ts';
+import { type ConnectionView } from '../../domain/connection.ts';
 import type { connectionWorkflow } from '../../workflows/connection.workflow.ts';
 import type { TestEngine } from './engine.ts';
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { CROSS_CLIENT_MODULE } from '../../rules/invitation.policy.ts';
+import { CROSS_CLIENT_MODULE } from '../../domain/connection.ts';
 import { newId } from './database.ts';
 
 export interface TestClient {

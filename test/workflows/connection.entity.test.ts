@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest';
 import { createEvaluator } from '../../rules/evaluator.ts';
 import { ConnectionEntity, type PinnedRules } from '../../workflows/connection.entity.ts';
 import { inputProblem } from '../../workflows/connection.input.ts';
-import type { ConnectionFacts, ConnectionWorkflowInput, PartyFacts } from '../../workflows/messages.ts';
+import type { ConnectionWorkflowInput } from '../../workflows/messages.ts';
+import type { ConnectionFacts, PartyFacts } from '../../domain/connection.ts';
 import { compile, defaultRulesSource } from '../rules/support.ts';
 
 const ruleSet = compile(defaultRulesSource());

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { getConnection, getConnectionHistory } from '../../db/connection.repository.ts';
-import { acceptUpdate, withdrawUpdate } from '../../workflows/messages.ts';
+import { connectionUpdates } from '../../workflows/messages.ts';
 import { invite } from '../support/connections.ts';
 import { startTestEngine, type TestEngine } from '../support/engine.ts';
 import { createCompany } from '../support/fixtures.ts';
@@ -33,8 +33,8 @@ test('accept and withdraw at the same moment: exactly one wins', async () => {
   for (let round = 0; round < 5; round++) {
     const { a, b, handle, id } = await invitation();
     const results = await Promise.all([
-      outcome(handle.executeUpdate(acceptUpdate, { args: [{ connectionId: id, actor: b.id }] })),
-      outcome(handle.executeUpdate(withdrawUpdate, { args: [{ connectionId: id, actor: a.id }] })),
+      outcome(handle.executeUpdate(connectionUpdates.accept, { args: [{ connectionId: id, actor: b.id }] })),
+      outcome(handle.executeUpdate(connectionUpdates.withdraw, { args: [{ connectionId: id, actor: a.id }] })),
     ]);
     expect(results.filter((r) => r === 'ok')).toHaveLength(1);
     expect(results.filter((r) => r === 'INVALID_TRANSITION')).toHaveLength(1);
@@ -47,7 +47,7 @@ test('accept and withdraw at the same moment: exactly one wins', async () => {
 test('the target accepting twice at once is accepted once', async () => {
   const { b, handle, id } = await invitation();
   const results = await Promise.all(
-    [1, 2, 3].map(() => outcome(handle.executeUpdate(acceptUpdate, { args: [{ connectionId: id, actor: b.id }] }))),
+    [1, 2, 3].map(() => outcome(handle.executeUpdate(connectionUpdates.accept, { args: [{ connectionId: id, actor: b.id }] }))),
   );
   expect(results.sort()).toEqual(['INVALID_TRANSITION', 'INVALID_TRANSITION', 'ok']);
   expect((await getConnection(engine.database.db, id))?.version).toBe(2);

@@ -7,7 +7,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { getConnection } from '../../db/connection.repository.ts';
-import { acceptUpdate, endUpdate } from '../../workflows/messages.ts';
+import { connectionUpdates } from '../../workflows/messages.ts';
 import { invite } from '../support/connections.ts';
 import { startTestEngine, type TestEngine } from '../support/engine.ts';
 import { createCompany } from '../support/fixtures.ts';
@@ -47,8 +47,8 @@ test('a mail the server refuses for good does not stop the lifecycle', async () 
   const [a, b] = await pair();
   engine.smtp.refuse(a.email); // the source's mailbox is gone
   const { handle, view } = await invite(engine, { sourceClientId: a.id, targetClientId: b.id, offerAccess: true });
-  await handle.executeUpdate(acceptUpdate, { args: [{ connectionId: view.id, actor: b.id }] }); // mails the source: refused
-  await handle.executeUpdate(endUpdate, { args: [{ connectionId: view.id, actor: a.id }] }); // mails the target
+  await handle.executeUpdate(connectionUpdates.accept, { args: [{ connectionId: view.id, actor: b.id }] }); // mails the source: refused
+  await handle.executeUpdate(connectionUpdates.end, { args: [{ connectionId: view.id, actor: a.id }] }); // mails the target
   expect(await handle.result()).toMatchObject({ status: 'ended', version: 3 });
   const delivered = engine.smtp.mails.filter((m) => m.messageId.includes(view.id)).map((m) => m.template);
   expect(delivered).toEqual(['invitation', 'ended']);

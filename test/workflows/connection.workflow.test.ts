@@ -3,16 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { getConnection, getConnectionHistory } from '../../db/connection.repository.ts';
 import type { connectionWorkflow } from '../../workflows/connection.workflow.ts';
-import {
-  acceptUpdate,
-  blockUpdate,
-  declineUpdate,
-  endUpdate,
-  setOfferAccessUpdate,
-  stateQuery,
-  unblockUpdate,
-  withdrawUpdate,
-} from '../../workflows/messages.ts';
+import { connectionUpdates, stateQuery } from '../../workflows/messages.ts';
 import { invite } from '../support/connections.ts';
 import { startTestEngine, type TestEngine } from '../support/engine.ts';
 import { createCompany, type TestClient } from '../support/fixtures.ts';
@@ -52,11 +43,11 @@ describe('connection workflow on the real dev server', () => {
     expect(view).toMatchObject({ status: 'invited', version: 1, sourceClientId: a.id, targetClientId: b.id });
 
     const cmd = { connectionId: id };
-    expect(await handle.executeUpdate(acceptUpdate, { args: [{ ...cmd, actor: b.id }] })).toMatchObject({ status: 'active', version: 2 });
-    expect(await handle.executeUpdate(blockUpdate, { args: [{ ...cmd, actor: b.id }] })).toMatchObject({ status: 'blocked', blockedBy: b.id, version: 3 });
-    expect(await refusalOf(handle.executeUpdate(unblockUpdate, { args: [{ ...cmd, actor: a.id }] }))).toBe('FORBIDDEN_ACTOR');
-    expect(await handle.executeUpdate(unblockUpdate, { args: [{ ...cmd, actor: b.id }] })).toMatchObject({ status: 'active', blockedBy: null, version: 4 });
-    const ended = await handle.executeUpdate(endUpdate, { args: [{ ...cmd, actor: a.id }] });
+    expect(await handle.executeUpdate(connectionUpdates.accept, { args: [{ ...cmd, actor: b.id }] })).toMatchObject({ status: 'active', version: 2 });
+    expect(await handle.executeUpdate(connectionUpdates.block, { args: [{ ...cmd, actor: b.id }] })).toMatchObject({ status: 'blocked', blockedBy: b.id, version: 3 });
+    expect(await refusalOf(handle.executeUpdate(connectionUpdates.unblock, { args: [{ ...cmd, actor: a.id }] }))).toBe('FORBIDDEN_ACTOR');
+    expect(await handle.executeUpdate(connectionUpdates.unblock, { args: [{ ...cmd, actor: b.id }] })).toMatchObject({ status: 'active', blockedBy: null, version: 4 });
+    const ended = await handle.executeUpdate(connectionUpdates.end, { args: [{ ...cmd, actor: a.id }] });
     expect(ended).toMatchObject({ status: 'ended', version: 5 });
 
     // read-your-writes: the row is there when the update returns
@@ -88,7 +79,7 @@ describe('connection workflow on the real dev server', () => {
   test('the state query and the search attributes show the connection to any Temporal client', async () => {
     const [a, b] = await pair();
     const { handle, view } = await invite(engine, { sourceClientId: a.id, targetClientId: b.id, offerAccess: false });
-    await handle.executeUpdate(acceptUpdate, { args: [{ connectionId: view.id, actor: b.id }] });
+    await handle.executeUpdate(connectionUpdates.accept, { args: [{ connectionId: view.id, actor: b.id }] });
     const state = await handle.query(stateQuery);
     expect(state).toMatchObject({ value: 'active', version: 2, context: { connectionId: view.id, offerAccess: false } });
     expect(state.ruleSetVersion).toMatch(/^[0-9a-f]{64}$/);
@@ -106,7 +97,7 @@ describe('connection workflow on the real dev server', () => {
   test('the target declines and the source hears of it', async () => {
     const [a, b] = await pair();
     const { handle, view } = await invite(engine, { sourceClientId: a.id, targetClientId: b.id, offerAccess: true });
-    expect(await handle.executeUpdate(declineUpdate, { args: [{ connectionId: view.id, actor: b.id }] })).toMatchObject({ status: 'declined' });
+    expect(await handle.executeUpdate(connectionUpdates.decline, { args: [{ connectionId: view.id, actor: b.id }] })).toMatchObject({ status: 'declined' });
     const [mail] = await engine.smtp.waitFor((m) => m.messageId === `<${view.id}.2.declined@ccx>`);
     expect(mail!.to).toBe(a.email);
   });
@@ -114,7 +105,7 @@ describe('connection workflow on the real dev server', () => {
   test('the source withdraws and the target hears of it', async () => {
     const [a, b] = await pair();
     const { handle, view } = await invite(engine, { sourceClientId: a.id, targetClientId: b.id, offerAccess: true });
-    expect(await handle.executeUpdate(withdrawUpdate, { args: [{ connectionId: view.id, actor: a.id }] })).toMatchObject({ status: 'withdrawn' });
+    expect(await handle.executeUpdate(connectionUpdates.withdraw, { args: [{ connectionId: view.id, actor: a.id }] })).toMatchObject({ status: 'withdrawn' });
     const [mail] = await engine.smtp.waitFor((m) => m.messageId === `<${view.id}.2.withdrawn@ccx>`);
     expect(mail!.to).toBe(b.email);
   });
@@ -122,9 +113,9 @@ describe('connection workflow on the real dev server', () => {
   test('switching offer access mails the target; setting the same value changes nothing', async () => {
     const [a, b] = await pair();
     const { handle, view } = await invite(engine, { sourceClientId: a.id, targetClientId: b.id, offerAccess: true });
-    const off = await handle.executeUpdate(setOfferAccessUpdate, { args: [{ connectionId: view.id, actor: a.id, offerAccess: false }] });
+    const off = await handle.executeUpdate(connectionUpdates.setOfferAccess, { args: [{ connectionId: view.id, actor: a.id, offerAccess: false }] });
     expect(off).toMatchObject({ offerAccess: false, status: 'invited', version: 2 });
-    const again = await handle.executeUpdate(setOfferAccessUpdate, { args: [{ connectionId: view.id, actor: a.id, offerAccess: false }] });
+    const again = await handle.executeUpdate(connectionUpdates.setOfferAccess, { args: [{ connectionId: view.id, actor: a.id, offerAccess: false }] });
     expect(again.version).toBe(2);
     await engine.smtp.waitFor((m) => m.messageId === `<${view.id}.2.offerAccessChanged@ccx>` && m.to === b.email);
   });
@@ -133,10 +124,10 @@ describe('connection workflow on the real dev server', () => {
     const [a, b] = await pair();
     const { handle, view } = await invite(engine, { sourceClientId: a.id, targetClientId: b.id, offerAccess: true });
     const cmd = { connectionId: view.id };
-    expect(await refusalOf(handle.executeUpdate(acceptUpdate, { args: [{ ...cmd, actor: a.id }] }))).toBe('FORBIDDEN_ACTOR');
-    expect(await refusalOf(handle.executeUpdate(blockUpdate, { args: [{ ...cmd, actor: b.id }] }))).toBe('INVALID_TRANSITION');
-    expect(await refusalOf(handle.executeUpdate(acceptUpdate, { args: [{ ...cmd, actor: 'STRANGER000000000000' }] }))).toBe('NOT_FOUND');
-    expect(await refusalOf(handle.executeUpdate(acceptUpdate, { args: [{ connectionId: 'another-id', actor: b.id }] }))).toBe('INVALID_TRANSITION');
+    expect(await refusalOf(handle.executeUpdate(connectionUpdates.accept, { args: [{ ...cmd, actor: a.id }] }))).toBe('FORBIDDEN_ACTOR');
+    expect(await refusalOf(handle.executeUpdate(connectionUpdates.block, { args: [{ ...cmd, actor: b.id }] }))).toBe('INVALID_TRANSITION');
+    expect(await refusalOf(handle.executeUpdate(connectionUpdates.accept, { args: [{ ...cmd, actor: 'STRANGER000000000000' }] }))).toBe('NOT_FOUND');
+    expect(await refusalOf(handle.executeUpdate(connectionUpdates.accept, { args: [{ connectionId: 'another-id', actor: b.id }] }))).toBe('INVALID_TRANSITION');
     expect((await handle.query(stateQuery)).version).toBe(1);
     expect((await getConnection(engine.database.db, view.id))?.version).toBe(1);
   });
@@ -162,17 +153,17 @@ describe('connection workflow on the real dev server', () => {
     const [a, b] = await pair();
     const { handle, view } = await invite(engine, { sourceClientId: a.id, targetClientId: b.id, offerAccess: true, historyEventLimit: 40 });
     const first = (await handle.describe()).runId;
-    await handle.executeUpdate(acceptUpdate, { args: [{ connectionId: view.id, actor: b.id }] });
-    let last = await handle.executeUpdate(blockUpdate, { args: [{ connectionId: view.id, actor: a.id }] });
+    await handle.executeUpdate(connectionUpdates.accept, { args: [{ connectionId: view.id, actor: b.id }] });
+    let last = await handle.executeUpdate(connectionUpdates.block, { args: [{ connectionId: view.id, actor: a.id }] });
     for (let i = 0; i < 6; i++) {
-      last = await handle.executeUpdate(unblockUpdate, { args: [{ connectionId: view.id, actor: a.id }] });
-      last = await handle.executeUpdate(blockUpdate, { args: [{ connectionId: view.id, actor: a.id }] });
+      last = await handle.executeUpdate(connectionUpdates.unblock, { args: [{ connectionId: view.id, actor: a.id }] });
+      last = await handle.executeUpdate(connectionUpdates.block, { args: [{ connectionId: view.id, actor: a.id }] });
     }
     expect(last).toMatchObject({ status: 'blocked', version: 15 });
     await expect.poll(async () => (await handle.describe()).runId !== first, { timeout: 15_000 }).toBe(true);
     const resumed = engine.client.workflow.getHandle<typeof connectionWorkflow>(handle.workflowId);
     expect(await resumed.query(stateQuery)).toMatchObject({ value: 'blocked', version: 15, context: { connectionId: view.id, blockedBy: a.id } });
-    expect(await resumed.executeUpdate(endUpdate, { args: [{ connectionId: view.id, actor: b.id }] })).toMatchObject({ status: 'ended', version: 16 });
+    expect(await resumed.executeUpdate(connectionUpdates.end, { args: [{ connectionId: view.id, actor: b.id }] })).toMatchObject({ status: 'ended', version: 16 });
     await engine.smtp.waitFor((m) => m.messageId.includes(view.id), 16);
   });
 });

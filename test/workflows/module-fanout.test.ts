@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { acceptUpdate, declineUpdate, stateQuery, type ModuleFanoutInput } from '../../workflows/messages.ts';
+import { connectionUpdates, stateQuery, type ModuleFanoutInput } from '../../workflows/messages.ts';
 import type { moduleFanoutWorkflow } from '../../workflows/module-fanout.workflow.ts';
 import { invite } from '../support/connections.ts';
 import { startTestEngine, type TestEngine } from '../support/engine.ts';
@@ -34,13 +34,13 @@ test('a module switched off reaches open connections: accept is refused, the sta
 
   expect(await switchModule(company.id, false)).toEqual({ signalled: 1 });
   await expect.poll(async () => (await handle.query(stateQuery)).context.modulesActive).toBe(false);
-  const refused = await handle.executeUpdate(acceptUpdate, { args: [{ connectionId: view.id, actor: b.id }] }).catch((e) => e.cause?.type);
+  const refused = await handle.executeUpdate(connectionUpdates.accept, { args: [{ connectionId: view.id, actor: b.id }] }).catch((e) => e.cause?.type);
   expect(refused).toBe('CONTRACT_MODULE_INACTIVE');
   expect((await handle.query(stateQuery)).value).toBe('invited');
 
   await switchModule(company.id, true);
   await expect.poll(async () => (await handle.query(stateQuery)).context.modulesActive).toBe(true);
-  expect(await handle.executeUpdate(acceptUpdate, { args: [{ connectionId: view.id, actor: b.id }] })).toMatchObject({ status: 'active' });
+  expect(await handle.executeUpdate(connectionUpdates.accept, { args: [{ connectionId: view.id, actor: b.id }] })).toMatchObject({ status: 'active' });
 });
 
 test('declining stays possible while the module is off', async () => {
@@ -54,5 +54,5 @@ test('declining stays possible while the module is off', async () => {
   const { handle, view } = await invite(engine, { sourceClientId: a.id, targetClientId: b.id, offerAccess: true });
   await switchModule(company.id, false);
   await expect.poll(async () => (await handle.query(stateQuery)).context.modulesActive).toBe(false);
-  expect(await handle.executeUpdate(declineUpdate, { args: [{ connectionId: view.id, actor: b.id }] })).toMatchObject({ status: 'declined' });
+  expect(await handle.executeUpdate(connectionUpdates.decline, { args: [{ connectionId: view.id, actor: b.id }] })).toMatchObject({ status: 'declined' });
 });

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { getConnection, getConnectionHistory } from '../../db/connection.repository.ts';
-import { acceptUpdate, blockUpdate, endUpdate, unblockUpdate } from '../../workflows/messages.ts';
+import { connectionUpdates } from '../../workflows/messages.ts';
 import { invite } from '../support/connections.ts';
 import { startTestEngine, type TestEngine } from '../support/engine.ts';
 import { createCompany } from '../support/fixtures.ts';
@@ -64,18 +64,18 @@ test('a worker killed mid-lifecycle loses nothing', { timeout: 180_000 }, async 
   const first = await startWorkerProcess();
   const { handle, view } = await invite(engine, { sourceClientId: a.id, targetClientId: b.id, offerAccess: true });
   const cmd = { connectionId: view.id };
-  await handle.executeUpdate(acceptUpdate, { args: [{ ...cmd, actor: b.id }] });
+  await handle.executeUpdate(connectionUpdates.accept, { args: [{ ...cmd, actor: b.id }] });
   await engine.smtp.waitFor((m) => m.messageId === `<${view.id}.2.accepted@ccx>`);
 
   engine.smtp.hold(); // the "blocked" mail will be received but never acknowledged
-  await handle.executeUpdate(blockUpdate, { args: [{ ...cmd, actor: b.id }] });
+  await handle.executeUpdate(connectionUpdates.block, { args: [{ ...cmd, actor: b.id }] });
   await engine.smtp.waitFor((m) => m.messageId === `<${view.id}.3.blocked@ccx>`);
   await kill(first);
   engine.smtp.release();
 
   await startWorkerProcess();
-  await handle.executeUpdate(unblockUpdate, { args: [{ ...cmd, actor: b.id }] });
-  await handle.executeUpdate(endUpdate, { args: [{ ...cmd, actor: a.id }] });
+  await handle.executeUpdate(connectionUpdates.unblock, { args: [{ ...cmd, actor: b.id }] });
+  await handle.executeUpdate(connectionUpdates.end, { args: [{ ...cmd, actor: a.id }] });
   expect(await handle.result()).toMatchObject({ status: 'ended', version: 5 });
 
   const mails = engine.smtp.mails.filter((m) => m.messageId.includes(view.id));

@@ -98,7 +98,7 @@ export function createConnectionActivities({ db, mailer, mailFrom }: ConnectionA
           }
           throw err;
         });
-      // At least once, not exactly once (domain.md "Mails"): a crash between the SMTP acceptance
+      // At least once, not exactly once (docs/architecture.md "Domain"): a crash between the SMTP acceptance
       // above and this insert leaves no log row, so the retry sends the mail again. That duplicate
       // carries the same Message-ID and is therefore recognisable; we accept it. send_count > 1
       // records the other duplicate: a timed-out attempt still sending while its retry sends too.

@@ -1,5 +1,5 @@
 /**
- * System mails to clients (domain.md "Mails"), in the recipient client's language. Plain text:
+ * System mails to clients (docs/architecture.md "Domain"), in the recipient client's language. Plain text:
  * the recipients are back-office contact addresses, not customers. Every mail names both clients
  * with their ids, since one contact address may look after several clients.
  */

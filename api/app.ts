@@ -1,5 +1,5 @@
 /**
- * The HTTP API (api.md): plugins and route groups, nothing else. Authentication, idempotency and
+ * The HTTP API (docs/architecture.md "HTTP API"): plugins and route groups, nothing else. Authentication, idempotency and
  * the principal check are hooks of the route groups, so /health, /docs and unknown routes answer
  * without a key.
  */
@@ -29,7 +29,7 @@ export interface ApiDeps {
   logger?: boolean;
 }
 
-export const BODY_LIMIT = 1024 * 1024; // api.md: bodies over 1 MiB → 413
+export const BODY_LIMIT = 1024 * 1024; // bodies over 1 MiB → 413
 
 export function buildApp(deps: ApiDeps): FastifyInstance {
   if (deps.secretKey.length !== 32) throw new Error('ApiDeps.secretKey must be 32 bytes');

@@ -1,8 +1,8 @@
 /**
- * API keys (api.md "Principals and keys"). A key is `ccx_<prefix>_<secret>`: the 12-character
+ * API keys (docs/architecture.md "HTTP API"). A key is `ccx_<prefix>_<secret>`: the 12-character
  * prefix is stored in clear for the lookup, the whole key only as SHA-256 — keys are random
  * (256-bit secret), not passwords, so a fast hash compared in constant time is enough
- * (design.md: a slow hash per request costs too much on 2 cores).
+ * (a slow hash per request costs too much on 2 cores).
  */
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';

@@ -1,6 +1,6 @@
 /**
  * The one place that turns failures into HTTP answers `{error: {code, message, details?}}`
- * (api.md "Errors", design.md decision 9). Business refusals arrive as ApiError (API-side checks)
+ * (docs/architecture.md "HTTP API", docs/architecture.md "Errors"). Business refusals arrive as ApiError (API-side checks)
  * or as Temporal ApplicationFailure whose `type` is the code; both go through `statusByCode`.
  */
 import {
@@ -19,7 +19,7 @@ import { InvalidCursorError } from '../db/connection.repository.ts';
 import { ErrorCode } from '../domain/errors.ts';
 
 /**
- * Codes the API adds where api.md has none: ID_EXISTS (a taken company/client id on create),
+ * Codes the API adds to the contract: ID_EXISTS (a taken company/client id on create),
  * INTERNAL (a bug) and RULE_SET_INVALID (a published rule set with errors).
  * (Recorded as contract extensions in docs/decisions.md.)
  */

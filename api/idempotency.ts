@@ -1,5 +1,5 @@
 /**
- * `Idempotency-Key` (api.md "Conventions"), as two hooks on the authenticated route groups:
+ * `Idempotency-Key` (docs/architecture.md "HTTP API"), as two hooks on the authenticated route groups:
  * preHandler claims the key (or answers from the record), onSend records the answer. Scoped to
  * the principal, kept 24 h. 2xx and 4xx are recorded; a 5xx releases the row so the retry runs
  * again — with the same minted id and the same Temporal update id, so it converges on one effect.

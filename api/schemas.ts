@@ -1,11 +1,11 @@
 /**
- * Zod schemas of the HTTP contract (api.md): request validation and the OpenAPI document come
+ * Zod schemas of the HTTP contract (docs/architecture.md "HTTP API"): request validation and the OpenAPI document come
  * from these. Request bodies are strict: an unknown field is a typo the caller wants to hear about.
  */
 import { z } from 'zod';
 import { CONNECTION_STATUSES } from '../domain/connection.ts';
 
-/** Contracting company and client ids: 20 characters [A-Z0-9] (api.md "Ids"). */
+/** Contracting company and client ids: 20 characters [A-Z0-9] (docs/architecture.md "HTTP API"). */
 export const EntityId = z.string().regex(/^[A-Z0-9]{20}$/, 'must be 20 characters A-Z or 0-9');
 export const ModuleName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an upper-case module name like CROSS_CLIENT_CONNECTIONS');
 export const Language = z.enum(['de', 'en']);

@@ -1,5 +1,5 @@
 /**
- * `ccx` — the command line (api.md "CLI"). Same code paths as the API and the worker.
+ * `ccx` — the command line (docs/architecture.md "HTTP API"). Same code paths as the API and the worker.
  */
 import { loadConfig } from '../runtime/config.ts';
 import { startStack } from '../runtime/stack.ts';

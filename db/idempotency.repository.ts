@@ -1,5 +1,5 @@
 /**
- * Idempotency records (api.md "Conventions"). A row is claimed `in_progress` by the first request
+ * Idempotency records (docs/architecture.md "HTTP API"). A row is claimed `in_progress` by the first request
  * and becomes `done` with the recorded answer. A 5xx answer is not recorded: the row stays
  * `in_progress` with `status_code` set, which marks it released — a retry takes it over and reuses
  * its `minted_id`, so the retry converges on the same connection id and Temporal update id.
@@ -15,7 +15,7 @@ export interface IdempotencyClaim {
 }
 
 export interface ClaimOptions {
-  /** Rows older than this are forgotten (api.md: 24 h). */
+  /** Rows older than this are forgotten (24 h). */
   ttlMs: number;
   /** An `in_progress` row not touched for this long belongs to a crashed process: take it over. */
   leaseMs: number;

@@ -1,5 +1,5 @@
 /**
- * The sent-log of system mails, keyed by Message-ID (design.md decision 8). A row means "this
+ * The sent-log of system mails, keyed by Message-ID (docs/architecture.md "Workflows"). A row means "this
  * mail went out at least once"; the mail activity checks it before sending.
  */
 import type { Kysely, Selectable } from 'kysely';

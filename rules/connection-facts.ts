@@ -1,7 +1,7 @@
 /**
  * Building rule facts from what the connection workflow (and the API's pre-check) already hold:
  * `PartyFacts` loaded at start and refreshed by signal, and the `ConnectionView`. Pure, so the
- * API and the workflow build identical facts and reach identical verdicts (design.md decision 6).
+ * API and the workflow build identical facts and reach identical verdicts (docs/architecture.md "Path of a command").
  */
 import type { ClientId, ConnectionView, PartyFacts } from '../domain/connection.ts';
 import type { ClientFacts, ConnectionRuleFacts, GuardFacts } from './facts.ts';

@@ -207,7 +207,7 @@ export function tryCreateEvaluator(ruleSet: CompiledRuleSet): { ok: true; evalua
   }
 }
 
-/** amount × bp / 10000, rounded half away from zero to the minor unit (domain.md). */
+/** amount × bp / 10000, rounded half away from zero to the minor unit (docs/architecture.md "Domain"). */
 export function roundedShare(amountMinor: bigint, basisPoints: bigint): bigint {
   const product = amountMinor * basisPoints;
   const quotient = product / 10000n;

@@ -1,7 +1,7 @@
 /**
  * The facts a rule may read, per event: declared once here as CEL types, used by the loader to
  * type-check every expression and by the evaluator to bring facts into CEL's value space.
- * Only facts a workflow already holds (design.md decision 2), so guards stay pure and can run in
+ * Only facts a workflow already holds (docs/architecture.md "Workflows"), so guards stay pure and can run in
  * synchronous update validators. Pure: no Node built-ins (bundled into the workflow sandbox).
  */
 

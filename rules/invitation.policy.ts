@@ -1,5 +1,5 @@
 /**
- * Who may invite whom — applied by the API (pre-check, design.md decision 6) and by the
+ * Who may invite whom — applied by the API (pre-check, docs/architecture.md "Path of a command") and by the
  * connection workflow (re-check for callers going to Temporal directly), with the same pinned
  * rule set, so both reach the same verdict. Pure. An unknown target and a connection to oneself
  * are fixed domain facts checked here; everything else is policy in the rule set's

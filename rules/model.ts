@@ -1,6 +1,6 @@
 /**
  * The vocabulary of a rule set and the JSON-safe `CompiledRuleSet` the loader produces: the form
- * that travels as workflow input and history (design.md decision 4), so it holds only strings,
+ * that travels as workflow input and history (docs/architecture.md "Rules"), so it holds only strings,
  * numbers and booleans. Pure: no Node built-ins.
  */
 import type { ErrorCode } from '../domain/errors.ts';
@@ -13,7 +13,7 @@ import type { GuardEvent } from './facts.ts';
 export const RULES_LANGUAGE_VERSION = 1;
 
 /**
- * Codes a guard may name (api.md). Only the 422 codes: a rule says "the policy says no", which
+ * Codes a guard may name (docs/architecture.md "HTTP API"). Only the 422 codes: a rule says "the policy says no", which
  * must not masquerade as an authentication, state or idempotency error.
  */
 export const RULE_CODES = [

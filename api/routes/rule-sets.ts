@@ -1,5 +1,5 @@
 /**
- * Rule sets (api.md "Operator", issue 3): publish a YAML rule set — checked completely, stored by
+ * Rule sets (docs/architecture.md "HTTP API", issue 3): publish a YAML rule set — checked completely, stored by
  * content hash, made the one active version — and read the active one. Running connections keep
  * the version they were started with until an operator sends them `upgradeRules`.
  */

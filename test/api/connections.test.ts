@@ -1,5 +1,5 @@
 /**
- * The connection endpoints of api.md end to end: HTTP → API → Temporal → worker → Postgres/SMTP.
+ * The connection endpoints end to end: HTTP → API → Temporal → worker → Postgres/SMTP.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { stateQuery } from '../../workflows/messages.ts';

@@ -1,6 +1,6 @@
 /**
- * The default rule set states today's behaviour: the invitation prerequisites of domain.md, the
- * mails of domain.md's lifecycle table, a 30-day TTL and the whole amount to the source.
+ * The default rule set states today's behaviour: the invitation prerequisites of the domain, the
+ * mails of the lifecycle table (docs/architecture.md "Domain"), a 30-day TTL and the whole amount to the source.
  */
 import { describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ const combinations = [true, false].flatMap((sourceModule) =>
     [true, false].flatMap((sameCompany) => [true, false].map((hasCallback) => ({ sourceModule, targetModule, sameCompany, hasCallback })))),
 );
 
-/** domain.md "Prerequisites" and "Across contracting companies", as a table. */
+/** docs/architecture.md "Domain" and "Across contracting companies", as a table. */
 function prerequisites(c: { sourceModule: boolean; targetModule: boolean; sameCompany: boolean; hasCallback: boolean }) {
   if (!c.sourceModule) return { code: 'CONTRACT_MODULE_INACTIVE', rule: 'source-module-active' };
   if (!c.sameCompany && !c.targetModule) return { code: 'CONTRACT_MODULE_INACTIVE', rule: 'target-module-active' };
@@ -59,7 +59,7 @@ describe('the default rule set states the invitation prerequisites', () => {
   });
 });
 
-/** domain.md's lifecycle table: the mail of each event and who gets it. */
+/** the lifecycle table (docs/architecture.md "Domain"): the mail of each event and who gets it. */
 const DOMAIN_MAILS: Record<string, [template: string, recipient: string]> = {
   invite: ['invitation', 'target'],
   accept: ['accepted', 'source'],
@@ -73,7 +73,7 @@ const DOMAIN_MAILS: Record<string, [template: string, recipient: string]> = {
 };
 
 describe('the default rule set routes every mail of the lifecycle', () => {
-  test.each(Object.entries(DOMAIN_MAILS))('%s mails as domain.md says', (event, [template, recipient]) => {
+  test.each(Object.entries(DOMAIN_MAILS))('%s mails as the lifecycle table says', (event, [template, recipient]) => {
     expect(rules.notification(notificationEventOf(event)!)).toEqual({ template, recipient, enabled: true });
   });
 
@@ -86,7 +86,7 @@ describe('the default rule set routes every mail of the lifecycle', () => {
 
 describe('the default rule set keeps timers and payouts', () => {
   test('an invitation lives 30 days, as before rules existed', () => {
-    expect(rules.invitationTtlMs()).toBe(30 * 24 * 60 * 60 * 1000); // domain.md: 30 days
+    expect(rules.invitationTtlMs()).toBe(30 * 24 * 60 * 60 * 1000); // the domain's default: 30 days
   });
 
   test('the source receives 100 % of each cross-client item', () => {

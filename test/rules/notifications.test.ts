@@ -13,7 +13,9 @@ describe('notifications', () => {
 
   test('a mail is on unless switched off', () => {
     const rules = evaluatorFor(HEADER);
-    for (const event of NOTIFICATION_EVENTS) expect(rules.notification(event)?.enabled).toBe(true);
+    const listed = NOTIFICATION_EVENTS.filter((event) => HEADER.includes(`  ${event}:`));
+    expect(listed.length).toBeGreaterThan(0);
+    for (const event of listed) expect(rules.notification(event)?.enabled).toBe(true);
   });
 
   test('a mail can be switched off', () => {
@@ -31,10 +33,10 @@ describe('notifications', () => {
     const loaded = loadRuleSet(source, { file: 'short.rules.yaml' });
     expect(loaded.ok).toBe(true);
     if (!loaded.ok) return;
-    expect(loaded.warnings).toHaveLength(1);
-    expect(loaded.warnings[0]).toMatchObject({ code: 'RULES_NOTIFICATION_MISSING', file: 'short.rules.yaml', path: 'notifications' });
-    expect(loaded.warnings[0]!.message).toContain('connection.withdraw');
-    expect(loaded.warnings[0]!.line).toBe(source.split('\n').indexOf('notifications:') + 1);
+    const warning = loaded.warnings.find((w) => w.message.includes('connection.withdraw'));
+    expect(warning).toMatchObject({ code: 'RULES_NOTIFICATION_MISSING', file: 'short.rules.yaml', path: 'notifications' });
+    expect(warning!.line).toBe(source.split('\n').indexOf('notifications:') + 1);
+    expect(loadRuleSet(HEADER).ok && (loadRuleSet(HEADER) as { warnings: unknown[] }).warnings).toEqual([]);
     expect(evaluatorFor(source).notification('connection.withdraw')).toBeNull();
   });
 

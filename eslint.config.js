@@ -1,5 +1,5 @@
 // Lint: type-aware rules everywhere, plus the workflow-sandbox rules for workflows/ (and what it
-// imports: machines/, rules/): no Node built-ins, no I/O libraries, no floating promises.
+// imports: domain/, machines/, rules/): no Node built-ins, no I/O libraries, no floating promises.
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net', 'os', 'child_process', 'url', 'util', 'stream', 'events', 'timers', 'worker_threads'];
@@ -17,7 +17,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts', 'machines/**/*.ts', 'rules/**/*.ts'],
+    files: ['workflows/**/*.ts', 'domain/**/*.ts', 'machines/**/*.ts', 'rules/**/*.ts'],
     // The loader runs in the API and CLI only (YAML, hashing); workflows get its JSON output.
     ignores: ['rules/loader.ts'],
     rules: {

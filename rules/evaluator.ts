@@ -14,18 +14,11 @@ import {
   NOTIFICATION_EVENTS, RULE_CODES, type CompiledNotification, type CompiledRuleSet, type NotificationEvent, type RuleCode,
 } from './model.ts';
 import { formatValue, parseTemplate } from './template.ts';
+import type { GuardVerdict, PayoutShare } from './verdicts.ts';
+
+export type { GuardVerdict, PayoutShare };
 
 export type { RuleVerdict } from './explain.ts';
-
-export type GuardVerdict =
-  | { allowed: true }
-  /** `failure: 'error'`: the rule could not be evaluated (a fact missing or malformed) and refuses. */
-  | { allowed: false; rule: string; code: RuleCode; message: string; failure: 'rejected' | 'error' };
-
-export type PayoutShare =
-  /** `ruleId: null`: no payout rule applied; nothing is shared. */
-  | { ok: true; ruleId: string | null; shareBasisPoints: number; shareMinor: number }
-  | { ok: false; ruleId: string; error: string };
 
 export interface Explanation<V> {
   ruleSet: { name: string; hash: string };

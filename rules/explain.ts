@@ -4,7 +4,7 @@
  * hot path: it may parse the fact paths it shows.
  */
 import type { ASTNode, Environment } from '@marcbachmann/cel-js';
-import type { GuardVerdict, PayoutShare } from './evaluator.ts';
+import type { GuardVerdict, PayoutShare } from './verdicts.ts';
 import { formatValue } from './template.ts';
 
 export interface RuleVerdict {

@@ -2,12 +2,14 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as foundation from './migrations/2026_11_27_001_foundation.ts';
 import * as ruleSets from './migrations/2026_11_27_002_rule_sets.ts';
 import * as moduleRevision from './migrations/2026_11_27_003_module_revision.ts';
+import * as offersCarts from './migrations/2026_11_27_004_offers_carts.ts';
 
 /** Migrations listed statically: works the same under tsx, vitest and a bundler. */
 const migrations: Record<string, Migration> = {
   '2026_11_27_001_foundation': foundation,
   '2026_11_27_002_rule_sets': ruleSets,
   '2026_11_27_003_module_revision': moduleRevision,
+  '2026_11_27_004_offers_carts': offersCarts,
 };
 
 /** In the order they run (kysely sorts by name). */

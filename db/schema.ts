@@ -116,6 +116,66 @@ export interface RuleSetTable {
   active: Generated<boolean>;
 }
 
+export interface OfferTable {
+  id: string;
+  owner_client_id: string;
+  title: string;
+  /** int8: pg returns it as a string; repositories convert to number (amounts stay < 2^53). */
+  price_minor: ColumnType<string, number | string, number | string>;
+  currency: string;
+  cross_client: boolean;
+  /** OfferProduct[] (domain/offer.ts). */
+  products: ColumnType<unknown, string, string>;
+  self_service_hint: string | null;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface OfferTargetTable {
+  offer_id: string;
+  target_client_id: string;
+}
+
+/** A view: the (source, target) pairs whose shared offers reach the target right now. */
+export interface AvailablePairView {
+  source_client_id: string;
+  target_client_id: string;
+}
+
+export interface PairAvailabilityTable {
+  source_client_id: string;
+  target_client_id: string;
+  /** Bumped by every change that may alter what the target's carts can sell of the source. */
+  version: ColumnType<string, number | string | undefined, number | string>;
+  /** The highest version a fan-out has told every cart of the pair (outbox: version > told_version). */
+  told_version: ColumnType<string, number | string | undefined, number | string>;
+  changed_at: Timestamp;
+}
+
+export interface CartTable {
+  id: string;
+  client_id: string;
+  workflow_id: string;
+  title: string;
+  status: string;
+  currency: string | null;
+  /** CartItem[] (domain/cart.ts), with availability. */
+  items: ColumnType<unknown, string, string>;
+  version: number;
+  rule_set_version: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Which carts hold offers of which source: the fan-out's index. */
+export interface CartSourceTable {
+  cart_id: string;
+  seller_client_id: string;
+  source_client_id: string;
+  workflow_id: string;
+}
+
 export interface Database {
   contracting_companies: ContractingCompanyTable;
   contract_modules: ContractModuleTable;
@@ -126,6 +186,12 @@ export interface Database {
   mail_log: MailLogTable;
   idempotency_keys: IdempotencyKeyTable;
   rule_sets: RuleSetTable;
+  offers: OfferTable;
+  offer_targets: OfferTargetTable;
+  available_pairs: AvailablePairView;
+  pair_availability: PairAvailabilityTable;
+  carts: CartTable;
+  cart_sources: CartSourceTable;
 }
 
 export type Client = Selectable<ClientTable>;
@@ -134,3 +200,5 @@ export type ConnectionRow = Selectable<ConnectionTable>;
 export type ConnectionHistoryRow = Selectable<ConnectionHistoryTable>;
 export type ApiKey = Selectable<ApiKeyTable>;
 export type IdempotencyRecord = Selectable<IdempotencyKeyTable>;
+export type OfferRow = Selectable<OfferTable>;
+export type CartRow = Selectable<CartTable>;

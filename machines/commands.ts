@@ -22,6 +22,11 @@ export interface CommandSpec {
   http: { method: 'POST' | 'PATCH' | 'PUT'; path: string };
   /** Fields the command carries besides the entity id and the actor: the HTTP body and the update args. */
   body?: z.ZodObject;
+  /**
+   * The update's fields when the API resolves the body into more than it says (a cart's offer ids
+   * become items with titles, prices and owners); default: the body itself.
+   */
+  fields?: z.ZodObject;
   /** The rule set may guard it (`guards.<machine>.<command>`), checked after the machine's own rules. */
   guarded?: boolean;
   /** It owes a system mail: `notifications.<machine>.<command>` routes it (none listed: no mail). */
@@ -34,7 +39,11 @@ export type CommandTable = Readonly<Record<string, CommandSpec>>;
 export const defineCommands = <const T extends CommandTable>(table: T): T => table;
 
 /** The fields a command carries (its body), as the machine and the update see them. */
-export type CommandFields<S extends CommandSpec> = S['body'] extends z.ZodObject ? z.output<S['body']> : Record<never, never>;
+export type CommandFields<S extends CommandSpec> = S['fields'] extends z.ZodObject
+  ? z.output<S['fields']>
+  : S['body'] extends z.ZodObject
+    ? z.output<S['body']>
+    : Record<never, never>;
 
 /** The machine event of each command: `{type, actor, ...fields}`. */
 export type CommandEventOf<T extends CommandTable, Actor> = {
@@ -67,9 +76,10 @@ export function commandEvent<T extends CommandTable, Actor>(
   if (!spec) return { ok: false, message: `unknown command ${name}` };
   if (typeof args?.actor !== 'string' || args.actor.length === 0) return { ok: false, message: 'actor must be a non-empty string' };
   let fields: Record<string, unknown> = {};
-  if (spec.body) {
-    // Only the body's own fields: the entity id and the actor travel beside them.
-    const parsed = spec.body.safeParse(Object.fromEntries(Object.keys(spec.body.shape).filter((k) => k in args).map((k) => [k, args[k]])));
+  const schema = spec.fields ?? spec.body;
+  if (schema) {
+    // Only the command's own fields: the entity id and the actor travel beside them.
+    const parsed = schema.safeParse(Object.fromEntries(Object.keys(schema.shape).filter((k) => k in args).map((k) => [k, args[k]])));
     if (!parsed.success) return { ok: false, message: parsed.error.issues.map((i) => `${i.path.join('.') || name}: ${i.message}`).join('; ') };
     fields = parsed.data as Record<string, unknown>;
   }

@@ -62,7 +62,11 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
       const mailer = await openMailer(config, stops, log);
       const connection = await NativeConnection.connect({ ...config.temporal.connectionOptions, address: temporalAddress });
       stops.push(() => connection.close()); // before createWorker: closed even when that throws
+      // Activities that signal or update other workflows (fan-outs, purchases) use their own client.
+      const activityConnection = await Connection.connect({ ...(config.temporal.connectionOptions as object), address: temporalAddress });
+      stops.push(() => activityConnection.close());
       const worker = await createWorker({
+        client: new Client({ connection: activityConnection, namespace: config.temporal.namespace }),
         connection,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import type { Transporter } from 'nodemailer';
-import { createConnectionActivities } from '../activities/connection.activities.ts';
+import type { Client } from '@temporalio/client';
+import { createActivities } from '../activities/index.ts';
 import type { Database } from '../db/schema.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -28,6 +29,8 @@ export interface WorkerDeps {
   db: Kysely<Database>;
   mailer: Transporter;
   mailFrom: string;
+  /** The client activities use to signal or update other workflows. */
+  client: Client;
   workflowBundle?: WorkflowBundleWithSourceMap;
   /** Stable per process in production; tests set it to tell workers apart. */
   identity?: string;
@@ -39,7 +42,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
-    activities: createConnectionActivities({ db: deps.db, mailer: deps.mailer, mailFrom: deps.mailFrom }),
+    activities: createActivities({ db: deps.db, mailer: deps.mailer, mailFrom: deps.mailFrom, temporal: { client: deps.client, taskQueue: deps.taskQueue } }),
     ...(deps.identity ? { identity: deps.identity } : {}),
   });
 }

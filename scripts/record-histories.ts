@@ -12,7 +12,7 @@ import { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { createConnectionActivities } from '../activities/connection.activities.ts';
+import { createActivities } from '../activities/index.ts';
 import { createMailTransport } from '../activities/mailer.ts';
 import { openDatabase } from '../db/connect.ts';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.ts';
@@ -39,7 +39,7 @@ const worker = await Worker.create({
   connection: env.nativeConnection,
   taskQueue,
   workflowBundle: await bundleWorkflows(),
-  activities: createConnectionActivities({ db: database.db, mailer: createMailTransport(`smtp://127.0.0.1:${sink.port}`), mailFrom: 'record@ccx.invalid' }),
+  activities: createActivities({ db: database.db, mailer: createMailTransport(`smtp://127.0.0.1:${sink.port}`), mailFrom: 'record@ccx.invalid', temporal: { client: env.client, taskQueue } }),
 });
 const client: Client = env.client;
 

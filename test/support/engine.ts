@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createConnectionActivities } from '../../activities/connection.activities.ts';
+import { createActivities } from '../../activities/index.ts';
 import { createMailTransport } from '../../activities/mailer.ts';
 import type { DatabaseHandle } from '../../db/connect.ts';
 import { testDatabase } from './database.ts';
@@ -55,7 +55,7 @@ export async function startTestEngine(options: { worker?: boolean; database?: 's
         namespace,
         taskQueue,
         workflowBundle: { code: inject('workflowBundleCode') },
-        activities: createConnectionActivities({ db: database.db, mailer, mailFrom: 'ccx-test@ccx.invalid' }),
+        activities: createActivities({ db: database.db, mailer, mailFrom: 'ccx-test@ccx.invalid', temporal: { client, taskQueue } }),
       });
       running = worker.run();
     },

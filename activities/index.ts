@@ -1,0 +1,23 @@
+/**
+ * Every activity the worker registers, from one set of dependencies. Workflows import only
+ * `typeof` the groups they use (type-only: nothing of activities/ enters the sandbox).
+ */
+import type { Client } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import type { Transporter } from 'nodemailer';
+import type { Database } from '../db/schema.ts';
+import { createConnectionActivities } from './connection.activities.ts';
+
+export interface ActivityDeps {
+  db: Kysely<Database>;
+  mailer: Transporter;
+  mailFrom: string;
+  /** For activities that talk to other workflows (signals to carts, updates to connections). */
+  temporal: { client: Client; taskQueue: string };
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createConnectionActivities(deps),
+  };
+}

@@ -2,9 +2,12 @@
  * Activities of the connection workflow: everything it does with I/O. The workflow imports only
  * `typeof` the object returned here (type-only: nothing of this file enters the sandbox).
  */
+import { log } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Kysely } from 'kysely';
 import type { Transporter } from 'nodemailer';
+import { touchPairs } from '../db/availability.repository.ts';
 import { getPartyFacts } from '../db/client.repository.ts';
 import { insertHistory, listOpenConnectionsOfCompany, upsertConnection } from '../db/connection.repository.ts';
 import { findMail, logMail } from '../db/mail-log.repository.ts';
@@ -14,12 +17,15 @@ import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import type { ConnectionFacts, ConnectionTransition, PartyFacts } from '../domain/connection.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
+import { startPairFanouts } from './availability.dispatch.ts';
 import { MAIL_TEMPLATES, renderMail, type MailTemplate } from './mail-templates.ts';
 
 export interface ConnectionActivityDeps {
   db: Kysely<Database>;
   mailer: Transporter;
   mailFrom: string;
+  /** To start the pair's availability fan-out after a transition (without it the relay does). */
+  temporal?: { client: Client; taskQueue: string };
 }
 
 export interface SystemMail {
@@ -40,7 +46,7 @@ export function mailMessageId(connectionId: string, transition: number, template
 
 const NOT_FOUND: ErrorCode = 'NOT_FOUND';
 
-export function createConnectionActivities({ db, mailer, mailFrom }: ConnectionActivityDeps) {
+export function createConnectionActivities({ db, mailer, mailFrom, temporal }: ConnectionActivityDeps) {
   return {
     async loadConnectionFacts(input: { sourceClientId: string; targetClientId: string }): Promise<ConnectionFacts> {
       const source = await getPartyFacts(db, input.sourceClientId, CROSS_CLIENT_MODULE);
@@ -57,12 +63,37 @@ export function createConnectionActivities({ db, mailer, mailFrom }: ConnectionA
       return { source, target: target ?? null };
     },
 
-    /** Row and history entry together: the read model never shows a state without its history. */
+    /**
+     * Row and history entry together: the read model never shows a state without its history. A
+     * transition that may change what the target's carts can sell of the source (a new row, or
+     * status or offer access changed) bumps the pair's availability version in the same
+     * transaction — only when the row was written, so a retried activity does not bump twice —
+     * and after the commit starts the pair's fan-out (best effort: the relay retries a lost start).
+     */
     async recordConnectionTransition({ view, history }: ConnectionTransition): Promise<void> {
-      await db.transaction().execute(async (trx) => {
-        await upsertConnection(trx, view);
+      const pair = { sourceClientId: view.sourceClientId, targetClientId: view.targetClientId };
+      const touched = await db.transaction().execute(async (trx) => {
+        // Locked: a concurrent record of the same connection compares against what it wrote.
+        const before = await trx.selectFrom('connections').select(['status', 'offer_access']).where('id', '=', view.id).forUpdate().executeTakeFirst();
+        const written = await upsertConnection(trx, view);
         await insertHistory(trx, { connectionId: view.id, version: view.version, ...history });
+        const changes = written && (!before || before.status !== view.status || before.offer_access !== view.offerAccess);
+        if (changes) await touchPairs(trx, [pair]);
+        return changes;
       });
+      if (!touched || !temporal) return;
+      const starts = await startPairFanouts({ db, client: temporal.client, taskQueue: temporal.taskQueue }, [pair], { startDeadlineMs: 2_000 }).catch((err: unknown) => [
+        { outcome: 'failed', error: err },
+      ]);
+      for (const s of starts) {
+        if (s.outcome !== 'failed') continue;
+        const meta = { ...pair, error: String(s.error) };
+        try {
+          log.warn('availability fan-out not started; the relay will start it', meta);
+        } catch {
+          console.warn('availability fan-out not started; the relay will start it', meta); // called outside a worker
+        }
+      }
     },
 
     async sendSystemMail(mail: SystemMail): Promise<{ messageId: string; skipped: boolean }> {
@@ -114,6 +145,7 @@ export function createConnectionActivities({ db, mailer, mailFrom }: ConnectionA
       return { messageId, skipped: false };
     },
 
+    /** Every open connection at once: only for module fan-outs started before paging (`module-fanout-paged`). */
     async listConnectionsOfCompany(input: { contractingCompanyId: string }): Promise<{ connectionId: string; workflowId: string }[]> {
       return listOpenConnectionsOfCompany(db, input.contractingCompanyId);
     },

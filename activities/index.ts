@@ -6,6 +6,8 @@ import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type { Transporter } from 'nodemailer';
 import type { Database } from '../db/schema.ts';
+import { createCartActivities } from './cart.activities.ts';
+import { createAvailabilityActivities } from './availability.activities.ts';
 import { createConnectionActivities } from './connection.activities.ts';
 
 export interface ActivityDeps {
@@ -19,5 +21,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createConnectionActivities(deps),
+    ...createAvailabilityActivities(deps),
+    ...createCartActivities(deps),
   };
 }

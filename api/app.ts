@@ -6,11 +6,14 @@
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import { startPairFanouts } from '../activities/availability.dispatch.ts';
 import type { Database } from '../db/schema.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { registerOpenApi } from './openapi.ts';
+import { cartRoutes } from './routes/carts.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { defaultHealth, healthRoutes, type Health } from './routes/health.ts';
+import { offerRoutes } from './routes/offers.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { ruleSetRoutes } from './routes/rule-sets.ts';
 import { useZod } from './validation.ts';
@@ -64,5 +67,18 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       allowInsecureCallbacks: deps.allowInsecureCallbacks ?? false,
     }),
   );
+  void app.register(
+    offerRoutes({
+      db: deps.db,
+      // The offer is committed and its pairs' versions bumped; this tells their carts now (the
+      // worker's relay starts any fan-out lost here).
+      onPairsTouched: async (pairs) => {
+        const starts = await startPairFanouts({ db: deps.db, ...deps.temporal }, pairs, { startDeadlineMs: temporalDeadlineMs });
+        const failed = starts.filter((s) => s.outcome === 'failed');
+        if (failed.length > 0) throw new Error(`${failed.length} fan-out start(s) failed; the relay retries them`);
+      },
+    }),
+  );
+  void app.register(cartRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs }));
   return app;
 }

@@ -5,6 +5,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_RULES_FILE } from '../api/rule-set.service.ts';
+import { cartMachine } from '../machines/cart.machine.ts';
 import { connectionMachine } from '../machines/connection.machine.ts';
 import { toMermaid } from '../machines/diagram.ts';
 import { formatRulesError } from '../rules/errors.ts';
@@ -13,7 +14,10 @@ import { loadRuleSet } from '../rules/loader.ts';
 import { describeMail, notificationEventOf, type CompiledRuleSet } from '../rules/model.ts';
 
 /** Every machine the product has, by file name, with the event that starts it. */
-export const machines = { connection: { machine: connectionMachine, startEvent: 'invite' } };
+export const machines = {
+  connection: { machine: connectionMachine, startEvent: 'invite' },
+  cart: { machine: cartMachine, startEvent: 'create' },
+};
 
 export function diagramOf(name: keyof typeof machines, ruleSet: CompiledRuleSet): string {
   const { machine, startEvent } = machines[name];

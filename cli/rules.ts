@@ -43,7 +43,7 @@ function usage(): number {
   console.error(`usage: ccx rules check <file>
        ccx rules explain <event|payout> <facts.json> [--rules <file>]   (events: ${GUARD_EVENTS.join(', ')})
        ccx rules publish <file>                                          (needs DATABASE_URL)
-       ccx rules upgrade <workflowId | --all>                            (moves running connections to the active rule set)`);
+       ccx rules upgrade <workflowId | --all>                            (moves running connections and carts to the active rule set)`);
   return 2;
 }
 
@@ -118,18 +118,19 @@ async function upgrade(config: Config, target: string): Promise<number> {
   try {
     const ids: string[] = [];
     if (target === '--all') {
-      const query = `WorkflowType = 'connectionWorkflow' AND ExecutionStatus = 'Running' AND RuleSetVersion != '${ruleSet.hash}'`;
+      // Every entity workflow pinned to a rule set: connections and carts.
+      const query = `WorkflowType IN ('connectionWorkflow', 'cartWorkflow') AND ExecutionStatus = 'Running' AND RuleSetVersion != '${ruleSet.hash}'`;
       for await (const wf of client.workflow.list({ query })) ids.push(wf.workflowId);
     } else {
       ids.push(target);
     }
     for (const id of ids) {
       const handle = client.workflow.getHandle(id);
-      const { connectionId } = (await handle.describe()).memo as { connectionId?: string };
+      // Connections and carts name the update alike and answer with their view.
       const view = await handle.executeUpdate(upgradeRulesUpdate, { args: [{ ruleSet }] });
-      out(`${id} (${connectionId ?? view.id}): now on ${view.ruleSetVersion?.slice(0, 12)}, version ${view.version}`);
+      out(`${id} (${view.id}): now on ${view.ruleSetVersion?.slice(0, 12)}, version ${view.version}`);
     }
-    out(`${ids.length} connection(s) on rule set ${ruleSet.hash.slice(0, 12)}`);
+    out(`${ids.length} workflow(s) on rule set ${ruleSet.hash.slice(0, 12)}`);
     return 0;
   } finally {
     await connection.close();

@@ -16,6 +16,8 @@ export interface Config {
   mailFrom: string;
   operatorKey: string | undefined;
   temporal: TemporalSettings;
+  /** CCX_FANOUT_RELAY_MS: how often the worker starts fan-outs for pairs left untold (0 = never). */
+  fanoutRelayMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -27,6 +29,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: mailFromAddress(env),
     operatorKey: env.CCX_OPERATOR_KEY || undefined,
     temporal: temporalSettings(env),
+    fanoutRelayMs: Number.isFinite(Number(env.CCX_FANOUT_RELAY_MS || 5000)) ? Number(env.CCX_FANOUT_RELAY_MS || 5000) : 5000,
   };
 }
 

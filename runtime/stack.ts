@@ -18,7 +18,7 @@ import { ensureActiveRuleSet } from '../api/rule-set.service.ts';
 import { startSmtpSink } from './smtp-sink.ts';
 import { loadSecretKey, type Config } from './config.ts';
 import { startDevServer } from './dev-server.ts';
-import { createWorker } from './worker.ts';
+import { createWorker, startFanoutRelay } from './worker.ts';
 
 type Stop = () => Promise<void>;
 export interface Stack {
@@ -62,11 +62,13 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
       const mailer = await openMailer(config, stops, log);
       const connection = await NativeConnection.connect({ ...config.temporal.connectionOptions, address: temporalAddress });
       stops.push(() => connection.close()); // before createWorker: closed even when that throws
-      // Activities that signal or update other workflows (fan-outs, purchases) use their own client.
+      // Activities that signal or update other workflows (fan-outs, purchases) use their own client;
+      // so does the fan-out relay.
       const activityConnection = await Connection.connect({ ...(config.temporal.connectionOptions as object), address: temporalAddress });
       stops.push(() => activityConnection.close());
+      const activityClient = new Client({ connection: activityConnection, namespace: config.temporal.namespace });
       const worker = await createWorker({
-        client: new Client({ connection: activityConnection, namespace: config.temporal.namespace }),
+        client: activityClient,
         connection,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
@@ -88,6 +90,11 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
       });
       stack.worker = worker;
       log(`worker polling task queue ${config.temporal.taskQueue}`);
+      if (config.fanoutRelayMs > 0) {
+        // Stopped before the worker and the connections it uses (stops run last-in first-out).
+        const relay = startFanoutRelay({ db: database.db, client: activityClient, taskQueue: config.temporal.taskQueue, intervalMs: config.fanoutRelayMs }, log);
+        stops.push(() => relay.stop());
+      }
     }
 
     if (parts.api) {

@@ -7,6 +7,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type Workf
 import type { Kysely } from 'kysely';
 import type { Transporter } from 'nodemailer';
 import type { Client } from '@temporalio/client';
+import { startPairFanouts, type FanoutDispatchOptions } from '../activities/availability.dispatch.ts';
 import { createActivities } from '../activities/index.ts';
 import type { Database } from '../db/schema.ts';
 
@@ -45,4 +46,48 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     activities: createActivities({ db: deps.db, mailer: deps.mailer, mailFrom: deps.mailFrom, temporal: { client: deps.client, taskQueue: deps.taskQueue } }),
     ...(deps.identity ? { identity: deps.identity } : {}),
   });
+}
+
+export interface FanoutRelay {
+  /** Ends the loop; resolves once a pass in flight has finished. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The relay (docs/architecture.md "Availability"): every `intervalMs` it starts the fan-out of each
+ * pair whose carts were not told its latest version — a start lost between a commit and Temporal
+ * (crash, Temporal unreachable) is retried here. Errors are logged, never fatal. Any number of
+ * worker processes may run it: starts of one version converge on one workflow.
+ */
+export function startFanoutRelay(
+  deps: { db: Kysely<Database>; client: Client; taskQueue: string; intervalMs: number; options?: FanoutDispatchOptions },
+  log: (message: string) => void = console.log,
+): FanoutRelay {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let pass: Promise<void> = Promise.resolve();
+  const run = async () => {
+    try {
+      const starts = await startPairFanouts(deps, undefined, deps.options);
+      const failed = starts.filter((s) => s.outcome === 'failed');
+      if (failed.length > 0) log(`fan-out relay: ${failed.length} of ${starts.length} starts failed (retried next pass): ${String(failed[0]!.error)}`);
+    } catch (err) {
+      log(`fan-out relay: ${err instanceof Error ? err.message : String(err)} (retried next pass)`);
+    }
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      pass = run().finally(schedule);
+    }, deps.intervalMs);
+    timer.unref();
+  };
+  schedule();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await pass;
+    },
+  };
 }

@@ -20,16 +20,10 @@ import { connectionCommands } from '../machines/connection.commands.ts';
 import { connectionMachine, type CommandEvent, type ConnectionEvent } from '../machines/connection.machine.ts';
 import { explainRefusal, owesMail, type ConnectionSnapshot } from '../machines/connection.refusal.ts';
 import { commandFacts } from '../rules/connection-facts.ts';
-import { tryCreateEvaluator, type RulesEvaluator } from '../rules/evaluator.ts';
 import { checkInvitation } from '../rules/invitation.policy.ts';
 import { notificationEventOf, type CompiledRuleSet } from '../rules/model.ts';
+import type { PinnedRules } from './pinned-rules.ts';
 import type { ConnectionResume, ConnectionWorkflowInput, ModulesChangedSignal } from './messages.ts';
-
-/** The pinned rule set and its evaluator (built once per run: CEL is parsed once). */
-export interface PinnedRules {
-  ruleSet: CompiledRuleSet;
-  evaluator: RulesEvaluator;
-}
 
 /** A mail owed by a transition, with the facts it reports as they were at that transition. */
 export interface PendingMail {
@@ -38,13 +32,6 @@ export interface PendingMail {
   to: Party;
   offerAccess: boolean;
   expiresAt: string | null;
-}
-
-/** Builds the evaluator for a rule set; an unusable one is a refusal, never a thrown error. */
-export function pinRules(ruleSet: CompiledRuleSet): PinnedRules | Refusal {
-  const made = tryCreateEvaluator(ruleSet);
-  if (!made.ok) return { code: ErrorCode.INVALID_REQUEST, message: `rule set ${ruleSet?.hash} is not usable: ${made.error}` };
-  return { ruleSet, evaluator: made.evaluator };
 }
 
 export class ConnectionEntity {

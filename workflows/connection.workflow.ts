@@ -21,12 +21,13 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import type { createConnectionActivities } from '../activities/connection.activities.ts';
 import type { ConnectionTransition, ConnectionView } from '../domain/connection.ts';
-import { ErrorCode, type Refusal } from '../domain/errors.ts';
+import { ErrorCode } from '../domain/errors.ts';
 import { commandEvent, commandNames } from '../machines/commands.ts';
 import { connectionCommands, type ConnectionCommandName } from '../machines/connection.commands.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
 import { activityPresets, searchAttributes } from '../temporal.config.ts';
-import { ConnectionEntity, pinRules, type PendingMail, type PinnedRules } from './connection.entity.ts';
+import { ConnectionEntity, type PendingMail } from './connection.entity.ts';
+import { isRefusal, pinned, pinRules } from './pinned-rules.ts';
 import { inputProblem } from './connection.input.ts';
 import { refusalFailure } from './errors.ts';
 import {
@@ -183,15 +184,6 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
 }
 
 const notReady = () => refusalFailure({ code: ErrorCode.INVALID_TRANSITION, message: 'the connection is still being set up; retry' });
-const isRefusal = (value: PinnedRules | Refusal): value is Refusal => 'code' in value;
-
-/** The evaluator of a rule set; an unusable one fails the update or the run, never the workflow task. */
-function pinned(ruleSet: CompiledRuleSet): PinnedRules {
-  const made = pinRules(ruleSet);
-  if (isRefusal(made)) throw refusalFailure(made);
-  return made;
-}
-
 function shouldContinueAsNew(input: ConnectionWorkflowInput): boolean {
   const info = workflowInfo();
   return info.continueAsNewSuggested || (input.historyEventLimit !== undefined && info.historyLength >= input.historyEventLimit);

@@ -3,13 +3,13 @@
  * (machines/connection.commands.ts). The acting client is the key's principal, never a body
  * field. Thin: validate, then connection.service.ts.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { getConnectionHistory, listConnections, toConnectionView } from '../../db/connection.repository.ts';
 import type { ConnectionView } from '../../domain/connection.ts';
-import { commandNames } from '../../machines/commands.ts';
-import { connectionCommands, type ConnectionCommandName } from '../../machines/connection.commands.ts';
+import { connectionCommands } from '../../machines/connection.commands.ts';
 import { requirePrincipal } from '../auth.ts';
+import { callerOf, commandErrors, commandRoutes } from '../command-routes.ts';
 import { invite, runCommand, visibleConnection, type ConnectionServiceDeps } from '../connection.service.ts';
 import { mintedIdOf, registerIdempotency, updateIdOf } from '../idempotency.ts';
 import { withZod } from '../validation.ts';
@@ -18,18 +18,12 @@ import {
   ConnectionList,
   ConnectionWithHistory,
   CreateConnectionBody,
-  ErrorBody,
   IdParam,
   ListConnectionsQuery,
 } from '../schemas.ts';
 
 const tags = ['connections'];
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 503: ErrorBody };
-
-function callerOf(request: FastifyRequest): string {
-  if (request.principal.kind !== 'client') throw new Error('client routes run only for client principals');
-  return request.principal.clientId;
-}
+const errors = commandErrors;
 
 /** The API shape: rejection details stay internal (a rejected invitation is answered as an error). */
 function present(view: ConnectionView): z.infer<typeof Connection> {
@@ -83,26 +77,21 @@ export function connectionRoutes(deps: ConnectionServiceDeps) {
     );
 
     // One route per declared command: its method, path, body and summary come from the declaration.
-    for (const name of commandNames(connectionCommands)) commandRoute(app, deps, name);
+    commandRoutes(app, {
+      resource: '/v1/connections',
+      tags,
+      table: connectionCommands,
+      response: Connection,
+      run: async (call) =>
+        present(
+          await runCommand(deps, {
+            connectionId: call.id,
+            callerClientId: call.callerClientId,
+            name: call.name,
+            fields: call.body as never, // checked against this command's body schema by the route
+            updateId: call.updateId,
+          }),
+        ),
+    });
   };
-}
-
-function commandRoute(app: FastifyInstance, deps: ConnectionServiceDeps, name: ConnectionCommandName): void {
-  const spec = connectionCommands[name];
-  const body: z.ZodObject | undefined = 'body' in spec ? spec.body : undefined;
-  withZod(app).route({
-    method: spec.http.method,
-    url: `/v1/connections/:id${spec.http.path}`,
-    schema: { tags, summary: `${spec.summary} (${spec.who})`, params: IdParam, ...(body ? { body } : {}), response: { 200: Connection, ...errors } },
-    handler: async (request) => {
-      const view = await runCommand(deps, {
-        connectionId: request.params.id,
-        callerClientId: callerOf(request),
-        name,
-        fields: (request.body ?? {}) as never, // checked against this command's body schema by the route
-        updateId: updateIdOf(request),
-      });
-      return present(view);
-    },
-  });
 }

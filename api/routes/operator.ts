@@ -7,7 +7,9 @@ import { WorkflowExecutionAlreadyStartedError, type Client as TemporalClient } f
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { startPairFanouts } from '../../activities/availability.dispatch.ts';
 import { revokeApiKey } from '../../db/api-key.repository.ts';
+import { listOpenPairsOfCompany, touchPairs } from '../../db/availability.repository.ts';
 import { getClient, insertClient, listClientsOfCompany } from '../../db/client.repository.ts';
 import { getCompany, insertCompany, listModules, setModule, type Company as CompanyRow } from '../../db/company.repository.ts';
 import type { Client as ClientRow, Database } from '../../db/schema.ts';
@@ -53,6 +55,8 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody,
 const CompanyParams = z.object({ id: z.string() });
 const ModuleParams = z.object({ id: z.string(), module: ModuleName });
 const KeyParams = z.object({ keyId: z.string() });
+/** Fan-outs a module switch starts itself; beyond these the relay starts them (an answer in seconds). */
+const MAX_DIRECT_FANOUTS = 100;
 /** A new key is shown once: the idempotency record keeps `apiKey: null`, so a replay answers null. */
 const shownOnce = { idempotencyRedact: ['apiKey'] } as const;
 
@@ -125,8 +129,23 @@ export function operatorRoutes(deps: OperatorDeps) {
         handler: async (request, reply) => {
           const { id, module } = request.params;
           if (!(await getCompany(db, id))) throw notFound('contracting company', id);
-          const revision = await setModule(db, id, module, active);
+          // Database first: the switch and the availability versions of every pair it may change
+          // (non-final connections with a client of the company on either side) in one transaction.
+          const { revision, pairs } = await db.transaction().execute(async (trx) => {
+            const revision = await setModule(trx, id, module, active);
+            // Only this module decides availability (view available_pairs).
+            const pairs = module === CROSS_CLIENT_MODULE ? await listOpenPairsOfCompany(trx, id) : [];
+            for (let i = 0; i < pairs.length; i += 1000) await touchPairs(trx, pairs.slice(i, i + 1000));
+            return { revision, pairs };
+          });
           await tellConnections(request, id, module, active, revision);
+          // Then Temporal, best effort: the relay starts what is not started here.
+          const direct = pairs.slice(0, MAX_DIRECT_FANOUTS);
+          const starts = await startPairFanouts({ db, ...deps.temporal }, direct, { startDeadlineMs: deps.temporalDeadlineMs }).catch((err: unknown) => [
+            { outcome: 'failed', error: err },
+          ]);
+          const failed = starts.filter((s) => s.outcome === 'failed');
+          if (failed.length > 0) request.log.warn({ companyId: id, failed: failed.length, error: String(failed[0]!.error) }, 'availability fan-outs left to the relay');
           return reply.code(204).send();
         },
       });

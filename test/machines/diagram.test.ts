@@ -29,3 +29,8 @@ test("the README's picture of the connection machine is current", () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   expect(readme).toContain('```mermaid\n' + diagramOf('connection', defaultRules) + '```');
 });
+
+test("the README's picture of the cart machine is current", () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  expect(readme).toContain('```mermaid\n' + diagramOf('cart', defaultRules) + '```');
+});

@@ -4,7 +4,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import { createEvaluator } from '../../rules/evaluator.ts';
-import { ConnectionEntity, type PinnedRules } from '../../workflows/connection.entity.ts';
+import { ConnectionEntity } from '../../workflows/connection.entity.ts';
+import type { PinnedRules } from '../../workflows/pinned-rules.ts';
 import { inputProblem } from '../../workflows/connection.input.ts';
 import type { ConnectionWorkflowInput } from '../../workflows/messages.ts';
 import type { ConnectionFacts, PartyFacts } from '../../domain/connection.ts';

@@ -1,0 +1,28 @@
+/**
+ * Activities of the cart workflow. The workflow imports only `typeof` the object returned here.
+ */
+import type { Kysely } from 'kysely';
+import type { PairAvailability } from '../domain/availability.ts';
+import type { CartView } from '../domain/cart.ts';
+import { readPairAvailability } from '../db/availability.repository.ts';
+import { recordCart } from '../db/cart.repository.ts';
+import type { Database } from '../db/schema.ts';
+
+export function createCartActivities({ db }: { db: Kysely<Database> }) {
+  return {
+    /** The read-model row and the cart's sources together; stale versions are ignored. */
+    async recordCartTransition({ view }: { view: CartView }): Promise<void> {
+      await db.transaction().execute((trx) => recordCart(trx, view));
+    },
+
+    /**
+     * What the seller may sell of each source now. Called after the cart's sources are recorded,
+     * so a change after this read reaches the cart through the pair's fan-out.
+     */
+    async loadCartAvailability(input: { sellerClientId: string; sourceClientIds: string[] }): Promise<PairAvailability[]> {
+      return Promise.all(input.sourceClientIds.map((s) => readPairAvailability(db, { sourceClientId: s, targetClientId: input.sellerClientId })));
+    },
+  };
+}
+
+export type CartActivities = ReturnType<typeof createCartActivities>;

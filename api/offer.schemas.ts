@@ -1,0 +1,121 @@
+/**
+ * Zod schemas of the offer routes (api/routes/offers.ts). Bodies are strict; money is integer
+ * minor units with an ISO 4217 currency. The rules that span fields (sharing, per-target cost
+ * centres) live in `checkOfferRules`, so a PATCH re-validates the merged offer with the same rules
+ * as a create (`OfferState`).
+ */
+import { z } from 'zod';
+
+export const Currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code: 3 upper-case letters');
+const Title = z.string().trim().min(1).max(200);
+const PriceMinor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+// Any string: an id that does not exist is a clear 404 TARGET_NOT_FOUND, not a schema error.
+const ClientRef = z.string().min(1).max(64);
+const CostCenter = z.string().trim().min(1).max(64);
+const ConnectedClientIds = z
+  .array(ClientRef)
+  .max(100)
+  .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a client');
+const Product = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  costCenter: CostCenter,
+  costCenters: z.record(ClientRef, CostCenter).optional(),
+});
+const Products = z.array(Product).min(1).max(50);
+const SelfServiceHint = z.string().max(1000);
+
+const fields = {
+  title: Title,
+  priceMinor: PriceMinor,
+  currency: Currency,
+  crossClient: z.boolean(),
+  connectedClientIds: ConnectedClientIds.optional(),
+  products: Products,
+  selfServiceHint: SelfServiceHint.optional(),
+};
+
+interface SharingFields {
+  crossClient: boolean;
+  connectedClientIds?: string[] | undefined;
+  products: Array<{ costCenters?: Record<string, string> | undefined }>;
+}
+
+/** Cross-field rules of a whole offer; issues name the field (`connectedClientIds`, `products.0.costCenters.X`). */
+export function checkOfferRules(offer: SharingFields, ctx: z.RefinementCtx): void {
+  const targets = offer.connectedClientIds ?? [];
+  if (offer.crossClient && targets.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['connectedClientIds'], message: 'a cross-client offer needs at least one connected client' });
+  }
+  if (!offer.crossClient && targets.length > 0) {
+    ctx.addIssue({ code: 'custom', path: ['connectedClientIds'], message: 'only a cross-client offer names connected clients' });
+  }
+  offer.products.forEach((product, i) => {
+    for (const clientId of Object.keys(product.costCenters ?? {})) {
+      if (!targets.includes(clientId)) {
+        ctx.addIssue({ code: 'custom', path: ['products', i, 'costCenters', clientId], message: 'not one of connectedClientIds' });
+      }
+    }
+  });
+}
+
+export const CreateOfferBody = z.strictObject(fields).superRefine(checkOfferRules);
+
+/** Any field of the create body but `currency` (an offer's currency never changes); null clears the hint. */
+export const PatchOfferBody = z.strictObject({
+  title: Title.optional(),
+  priceMinor: PriceMinor.optional(),
+  crossClient: z.boolean().optional(),
+  connectedClientIds: ConnectedClientIds.optional(),
+  products: Products.optional(),
+  selfServiceHint: SelfServiceHint.nullable().optional(),
+});
+
+/** The whole offer after a PATCH is merged: checked again with the create rules. */
+export const OfferState = z
+  .strictObject({ ...fields, connectedClientIds: ConnectedClientIds, selfServiceHint: SelfServiceHint.nullable() })
+  .superRefine(checkOfferRules);
+
+export type CreateOfferInput = z.infer<typeof CreateOfferBody>;
+export type PatchOfferInput = z.infer<typeof PatchOfferBody>;
+export type OfferStateInput = z.infer<typeof OfferState>;
+
+const ProductView = z.object({
+  name: z.string(),
+  costCenter: z.string(),
+  costCenters: z.record(z.string(), z.string()).optional(),
+});
+
+export const Offer = z.object({
+  id: z.string(),
+  ownerClientId: z.string(),
+  title: z.string(),
+  priceMinor: z.number().int(),
+  currency: z.string(),
+  crossClient: z.boolean(),
+  connectedClientIds: z.array(z.string()),
+  products: z.array(ProductView),
+  selfServiceHint: z.string().nullable(),
+  version: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+/** A cross-client offer as a target sees it: its own cost centres, no list of other targets. */
+export const ExternalOffer = z.object({
+  id: z.string(),
+  ownerClientId: z.string(),
+  title: z.string(),
+  priceMinor: z.number().int(),
+  currency: z.string(),
+  products: z.array(z.object({ name: z.string(), costCenter: z.string() })),
+  selfServiceHint: z.string().nullable(),
+  version: z.number().int(),
+  updatedAt: z.string(),
+});
+
+export const OfferList = z.object({ items: z.array(Offer), nextCursor: z.string().nullable() });
+export const ExternalOfferList = z.object({ items: z.array(ExternalOffer), nextCursor: z.string().nullable() });
+export const ListOffersQuery = z.strictObject({
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});

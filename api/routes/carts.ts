@@ -1,0 +1,56 @@
+/**
+ * Client routes for carts: create, read, and one route per declared command
+ * (machines/cart.commands.ts). The seller is the key's principal; other clients get 404.
+ */
+import type { FastifyInstance } from 'fastify';
+import { listCarts, toCartView } from '../../db/cart.repository.ts';
+import { cartCommands } from '../../machines/cart.commands.ts';
+import { requirePrincipal } from '../auth.ts';
+import { Cart, CartList, CreateCartBody, ListCartsQuery } from '../cart.schemas.ts';
+import { createCart, runCartCommand, visibleCart, type CartServiceDeps } from '../cart.service.ts';
+import { callerOf, commandErrors, commandRoutes } from '../command-routes.ts';
+import { mintedIdOf, registerIdempotency, updateIdOf } from '../idempotency.ts';
+import { IdParam } from '../schemas.ts';
+import { withZod } from '../validation.ts';
+
+const tags = ['carts'];
+
+export function cartRoutes(deps: CartServiceDeps) {
+  return async function routes(instance: FastifyInstance): Promise<void> {
+    const app = withZod(instance);
+    app.addHook('onRequest', requirePrincipal(deps.db, 'client'));
+    registerIdempotency(app, deps.db);
+
+    app.post(
+      '/v1/carts',
+      { schema: { tags, summary: 'Create a cart (draft) of own and external offers', body: CreateCartBody, response: { 201: Cart, ...commandErrors } } },
+      async (request, reply) => {
+        const view = await createCart(deps, {
+          sellerClientId: callerOf(request),
+          title: request.body.title,
+          items: request.body.items,
+          cartId: mintedIdOf(request),
+          updateId: updateIdOf(request),
+        });
+        return reply.code(201).send(view);
+      },
+    );
+
+    app.get(
+      '/v1/carts',
+      { schema: { tags, summary: 'Carts of the caller, newest first', querystring: ListCartsQuery, response: { 200: CartList, ...commandErrors } } },
+      async (request) => {
+        const page = await listCarts(deps.db, { clientId: callerOf(request), ...request.query });
+        return { items: page.items.map(toCartView), nextCursor: page.nextCursor };
+      },
+    );
+
+    app.get(
+      '/v1/carts/:id',
+      { schema: { tags, summary: 'One cart, with the availability of each item', params: IdParam, response: { 200: Cart, ...commandErrors } } },
+      async (request) => toCartView(await visibleCart(deps.db, request.params.id, callerOf(request))),
+    );
+
+    commandRoutes(app, { resource: '/v1/carts', tags, table: cartCommands, response: Cart, run: (call) => runCartCommand(deps, call) });
+  };
+}

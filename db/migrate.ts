@@ -3,6 +3,7 @@ import * as foundation from './migrations/2026_11_27_001_foundation.ts';
 import * as ruleSets from './migrations/2026_11_27_002_rule_sets.ts';
 import * as moduleRevision from './migrations/2026_11_27_003_module_revision.ts';
 import * as offersCarts from './migrations/2026_11_27_004_offers_carts.ts';
+import * as ordersPayouts from './migrations/2026_11_27_005_orders_payouts.ts';
 
 /** Migrations listed statically: works the same under tsx, vitest and a bundler. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_27_002_rule_sets': ruleSets,
   '2026_11_27_003_module_revision': moduleRevision,
   '2026_11_27_004_offers_carts': offersCarts,
+  '2026_11_27_005_orders_payouts': ordersPayouts,
 };
 
 /** In the order they run (kysely sorts by name). */

@@ -176,6 +176,54 @@ export interface CartSourceTable {
   workflow_id: string;
 }
 
+export interface OrderTable {
+  id: string;
+  seller_client_id: string;
+  order_id: string;
+  cart_id: string;
+  customer_id: string;
+  payment_method: string;
+  currency: string;
+  subscription_id: string | null;
+  invoice_id: string | null;
+  /** OrderItem[] (domain/payout.ts). */
+  items: ColumnType<unknown, string, string>;
+  /** sha256 of the purchase request: the same order id with another body is a conflict. */
+  request_hash: string;
+  created_at: CreatedAt;
+}
+
+/** int8 columns: pg returns strings; repositories convert to number (amounts stay < 2^53). */
+type Int8 = ColumnType<string, number | string, number | string>;
+
+export interface PayoutRowTable {
+  id: string;
+  type: 'PAYMENT' | 'REFUND' | 'LOSS';
+  paid_status: ColumnType<'OPEN' | 'PAID', 'OPEN' | 'PAID' | undefined, 'OPEN' | 'PAID'>;
+  source_client_id: string;
+  connected_client_id: string;
+  connection_id: string;
+  order_ref: string;
+  order_id: string;
+  /** The money movement: the order id for its first payment, else the payment, refund or chargeback id. */
+  movement_id: string;
+  /** REFUND/LOSS: the PAYMENT row whose basis points they reuse. */
+  reverses_row_id: string | null;
+  subscription_id: string | null;
+  invoice_id: string | null;
+  offer_id: string;
+  cost_center: string;
+  payment_method: string;
+  amount_minor: Int8;
+  currency: string;
+  share_basis_points: number;
+  share_minor: Int8;
+  rule_set_version: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  changed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  changed_by: string | null;
+}
+
 export interface Database {
   contracting_companies: ContractingCompanyTable;
   contract_modules: ContractModuleTable;
@@ -192,6 +240,8 @@ export interface Database {
   pair_availability: PairAvailabilityTable;
   carts: CartTable;
   cart_sources: CartSourceTable;
+  orders: OrderTable;
+  payout_rows: PayoutRowTable;
 }
 
 export type Client = Selectable<ClientTable>;
@@ -202,3 +252,5 @@ export type ApiKey = Selectable<ApiKeyTable>;
 export type IdempotencyRecord = Selectable<IdempotencyKeyTable>;
 export type OfferRow = Selectable<OfferTable>;
 export type CartRow = Selectable<CartTable>;
+export type OrderRow = Selectable<OrderTable>;
+export type PayoutRowRecord = Selectable<PayoutRowTable>;

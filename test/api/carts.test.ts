@@ -4,7 +4,8 @@
  * anyone polling — the test waits for the fan-out to arrive.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { availabilitySignal, cartStateQuery } from '../../workflows/cart.messages.ts';
+import { availabilitySignal, cartStateQuery, cartUpgradeRulesUpdate } from '../../workflows/cart.messages.ts';
+import { compile, guardsFor } from '../rules/support.ts';
 import { companyOverHttp, startTestStack, type HttpParty, type TestStack } from '../support/stack.ts';
 import { call } from './support.ts';
 
@@ -205,5 +206,20 @@ describe('carts follow their connections', () => {
     await ok(w.seller, 'POST', `/v1/connections/${w.connection.id}/end`);
     await eventually(w, cart.id, 'suspended');
     expect((await ok(w.seller, 'POST', `/v1/carts/${cart.id}/archive`)).status).toBe('archived');
+  });
+});
+
+describe('carts and rule sets', () => {
+  test('a cart is pinned to the rule set active when it was created; upgradeRules moves it, and its guards then apply', async () => {
+    const w = await world();
+    const cart = await ok(w.seller, 'POST', '/v1/carts', { title: 'Gepinnt', items: items([w.own, true]) }, 201);
+    expect(cart.ruleSetVersion).toMatch(/^[0-9a-f]{64}$/);
+    const stricter = compile(guardsFor('cart.activate', '    - id: no-activation\n      require: "false"\n      message: carts stay drafts\n'));
+    const handle = stack.engine.client.workflow.getHandle(cart.workflowId);
+    const moved = await handle.executeUpdate(cartUpgradeRulesUpdate, { args: [{ ruleSet: stricter }] });
+    expect(moved).toMatchObject({ ruleSetVersion: stricter.hash, version: cart.version + 1, status: 'draft' });
+    const refused = await as(w.seller, 'POST', `/v1/carts/${cart.id}/activate`);
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().error).toMatchObject({ code: 'RULE_REJECTED', details: { rule: 'no-activation' } });
   });
 });

@@ -18,6 +18,8 @@ export const searchAttributes = {
   CartStatus: defineSearchAttributeKey('CartStatus', SearchAttributeType.KEYWORD),
   OfferAccess: defineSearchAttributeKey('OfferAccess', SearchAttributeType.BOOL),
   RuleSetVersion: defineSearchAttributeKey('RuleSetVersion', SearchAttributeType.KEYWORD),
+  OrderId: defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD),
+  PurchaseStatus: defineSearchAttributeKey('PurchaseStatus', SearchAttributeType.KEYWORD),
 } as const;
 
 /** `--search-attribute Name=Type` values for the dev server and `ccx temporal setup`. */

@@ -9,6 +9,7 @@ import type { Database } from '../db/schema.ts';
 import { createCartActivities } from './cart.activities.ts';
 import { createAvailabilityActivities } from './availability.activities.ts';
 import { createConnectionActivities } from './connection.activities.ts';
+import { createPurchaseActivities } from './purchase.activities.ts';
 
 export interface ActivityDeps {
   db: Kysely<Database>;
@@ -23,5 +24,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createConnectionActivities(deps),
     ...createAvailabilityActivities(deps),
     ...createCartActivities(deps),
+    ...createPurchaseActivities(deps),
   };
 }

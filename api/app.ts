@@ -14,7 +14,10 @@ import { cartRoutes } from './routes/carts.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { defaultHealth, healthRoutes, type Health } from './routes/health.ts';
 import { offerRoutes } from './routes/offers.ts';
+import { orderMovementRoutes } from './routes/order-movements.ts';
 import { operatorRoutes } from './routes/operator.ts';
+import { purchaseRoutes } from './routes/purchases.ts';
+import { payoutRoutes } from './routes/payouts.ts';
 import { ruleSetRoutes } from './routes/rule-sets.ts';
 import { useZod } from './validation.ts';
 
@@ -80,5 +83,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     }),
   );
   void app.register(cartRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs }));
+  void app.register(purchaseRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs }));
+  void app.register(orderMovementRoutes({ db: deps.db }));
+  void app.register(payoutRoutes({ db: deps.db }));
   return app;
 }

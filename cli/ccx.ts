@@ -7,6 +7,7 @@ import { openDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { setupTemporal } from '../runtime/temporal-setup.ts';
 import { runDemo } from './demo.ts';
+import { payoutsCommand } from './payouts.ts';
 import { rulesCommand } from './rules.ts';
 import { writeDiagrams } from './diagrams.ts';
 
@@ -17,6 +18,7 @@ const usage = `usage: ccx <command>
   migrate          apply database migrations to DATABASE_URL
   temporal setup   register the search attributes on TEMPORAL_ADDRESS's namespace
   rules check <file> | explain <event> <facts.json> [--rules file] | publish <file> | upgrade <workflowId|--all>
+  payouts export --client <clientId> [--type T] [--paid-status S] [--connected-client-id C] [--from ISO] [--to ISO] [--out file]  the payout list as CSV (needs DATABASE_URL)
   demo             walk a running stack through a connection lifecycle over HTTP (needs CCX_OPERATOR_KEY)
   diagrams [--out dir] [--rules file]  write the state machines as Mermaid, mails as the rule set routes them (default docs/diagrams)`;
 
@@ -42,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'rules':
       return rulesCommand(config, argv.slice(1));
+    case 'payouts':
+      return payoutsCommand(config, argv.slice(1));
     case 'demo': {
       if (!config.operatorKey) throw new Error('set CCX_OPERATOR_KEY to the operator key of the running stack');
       await runDemo(`http://127.0.0.1:${config.port}`, config.operatorKey);

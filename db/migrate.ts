@@ -4,6 +4,8 @@ import * as ruleSets from './migrations/2026_11_27_002_rule_sets.ts';
 import * as moduleRevision from './migrations/2026_11_27_003_module_revision.ts';
 import * as offersCarts from './migrations/2026_11_27_004_offers_carts.ts';
 import * as ordersPayouts from './migrations/2026_11_27_005_orders_payouts.ts';
+import * as orderMovements from './migrations/2026_11_27_006_order_movements.ts';
+import * as payoutIndexes from './migrations/2026_11_27_007_payout_indexes.ts';
 
 /** Migrations listed statically: works the same under tsx, vitest and a bundler. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +14,8 @@ const migrations: Record<string, Migration> = {
   '2026_11_27_003_module_revision': moduleRevision,
   '2026_11_27_004_offers_carts': offersCarts,
   '2026_11_27_005_orders_payouts': ordersPayouts,
+  '2026_11_27_006_order_movements': orderMovements,
+  '2026_11_27_007_payout_indexes': payoutIndexes,
 };
 
 /** In the order they run (kysely sorts by name). */

@@ -224,6 +224,15 @@ export interface PayoutRowTable {
   changed_by: string | null;
 }
 
+/** A refund, chargeback or recurring payment of an order: its key and the hash of its request. */
+export interface OrderMovementTable {
+  order_ref: string;
+  type: 'PAYMENT' | 'REFUND' | 'LOSS';
+  movement_id: string;
+  request_hash: string;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   contracting_companies: ContractingCompanyTable;
   contract_modules: ContractModuleTable;
@@ -242,6 +251,7 @@ export interface Database {
   cart_sources: CartSourceTable;
   orders: OrderTable;
   payout_rows: PayoutRowTable;
+  order_movements: OrderMovementTable;
 }
 
 export type Client = Selectable<ClientTable>;

@@ -135,6 +135,21 @@ export class ConnectionEntity {
     return verdict.allowed ? null : { code: verdict.code, message: verdict.message, details: { rule: verdict.rule } };
   }
 
+  /**
+   * Why a sale of this connection's offers by `actor` would be refused now (update
+   * `authorizeSale`), or null. Pure: safe in an update validator.
+   */
+  saleRefusal(connectionId: string, actor: string): Refusal | null {
+    const unavailable = (why: string): Refusal => ({ code: ErrorCode.ITEM_UNAVAILABLE, message: `offers of this source cannot be sold: ${why}` });
+    if (connectionId !== this.input.connectionId) return unavailable(`connection ${connectionId} is no longer open`);
+    const c = this.snapshot.context;
+    if (actor !== c.targetClientId) return { code: ErrorCode.NOT_FOUND, message: 'connection not found' };
+    if (this.status !== 'active') return unavailable(`the connection is ${this.status}`);
+    if (!c.offerAccess) return unavailable('offer access is off');
+    if (!modulesActive(this.facts)) return unavailable('the contract module is not active');
+    return null;
+  }
+
   /** Why `upgradeRules` would be refused: a finished connection keeps the rules it ended under. */
   upgradeRefusal(): Refusal | null {
     return this.isFinal ? { code: ErrorCode.INVALID_TRANSITION, message: `cannot upgrade the rules of a connection that is ${this.status}` } : null;

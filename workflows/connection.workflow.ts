@@ -23,6 +23,7 @@ import type { createConnectionActivities } from '../activities/connection.activi
 import type { ConnectionTransition, ConnectionView } from '../domain/connection.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import { commandEvent, commandNames } from '../machines/commands.ts';
+import { connectionRuleFacts } from '../rules/connection-facts.ts';
 import { connectionCommands, type ConnectionCommandName } from '../machines/connection.commands.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
 import { activityPresets, searchAttributes } from '../temporal.config.ts';
@@ -31,12 +32,14 @@ import { isRefusal, pinned, pinRules } from './pinned-rules.ts';
 import { inputProblem } from './connection.input.ts';
 import { refusalFailure } from './errors.ts';
 import {
+  authorizeSaleUpdate,
   connectionUpdates,
   invitationUpdate,
   modulesChangedSignal,
   stateQuery,
   upgradeRulesUpdate,
   viewQuery,
+  type AuthorizeSaleArgs,
   type CommandArgs,
   type ConnectionWorkflowInput,
 } from './messages.ts';
@@ -62,6 +65,12 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     setHandler(update, (args) => runCommand(name, args), { validator: (args) => validateCommand(name, args) });
   }
   setHandler(upgradeRulesUpdate, ({ ruleSet }) => upgradeRules(ruleSet), { validator: ({ ruleSet }) => validateUpgrade(ruleSet) });
+  // A purchase's question, answered from state alone: nothing changes, nothing is recorded.
+  setHandler(
+    authorizeSaleUpdate,
+    () => ({ connectionId: input.connectionId, ruleSet: entity!.ruleSet, connection: connectionRuleFacts(entity!.view()) }),
+    { validator: (args) => validateSale(args) },
+  );
   setHandler(invitationUpdate, async ({ connectionId }) => {
     await condition(() => entity !== undefined && recordedVersion >= 1);
     if (connectionId !== input.connectionId) throw refusalFailure({ code: ErrorCode.NOT_FOUND, message: 'connection not found' });
@@ -131,6 +140,15 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     const t = entity!.apply(made.event, new Date()); // synchronous: before the first await
     if (t) await record(t);
     return t ? t.view : entity!.view();
+  }
+
+  function validateSale(args: AuthorizeSaleArgs): void {
+    if (!entity) throw notReady();
+    if (typeof args?.connectionId !== 'string' || typeof args.actor !== 'string' || !Array.isArray(args.offerIds)) {
+      throw refusalFailure({ code: ErrorCode.INVALID_REQUEST, message: 'authorizeSale needs connectionId, actor and offerIds' });
+    }
+    const refusal = entity.saleRefusal(args.connectionId, args.actor);
+    if (refusal) throw refusalFailure(refusal);
   }
 
   /** A finished connection keeps the rules it ended under; an unusable rule set is refused. */

@@ -9,6 +9,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ClientId, ConnectionFacts, ConnectionStatus, ConnectionView } from '../domain/connection.ts';
 import { connectionCommands, type ConnectionCommands } from '../machines/connection.commands.ts';
+import type { ConnectionRuleFacts } from '../rules/facts.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
 import { commandUpdates, type CommandUpdates } from './commands.ts';
 
@@ -68,6 +69,31 @@ export const upgradeRulesUpdate = defineUpdate<ConnectionView, [{ ruleSet: Compi
  * calls it right after starting the workflow so its 201 already shows the recorded row.
  */
 export const invitationUpdate = defineUpdate<ConnectionView, [{ connectionId: string }]>('invitation');
+
+/**
+ * Asked by a purchase (through its activity) for the cross-client items of one source: may the
+ * seller sell them through this connection now? The validator refuses unless the connection id is
+ * the current one, the actor is its target, the status is `active`, offer access is on and the
+ * contract modules are active — a refusal never enters history. The accepted update is the
+ * purchase's linearization point against a concurrent block or offer-access change. Changes
+ * nothing; answers the connection's PINNED rule set (for the payout shares) and the connection's
+ * rule facts as they were at that point. Update id: `sale:<seller>:<orderId>:<connectionId>`.
+ */
+export interface AuthorizeSaleArgs {
+  connectionId: string;
+  /** The seller: the connection's target. */
+  actor: ClientId;
+  /** The purchase asking (its workflow id). */
+  purchaseId: string;
+  offerIds: string[];
+}
+export interface SaleAuthorization {
+  connectionId: string;
+  ruleSet: CompiledRuleSet;
+  connection: ConnectionRuleFacts;
+}
+export const authorizeSaleUpdate = defineUpdate<SaleAuthorization, [AuthorizeSaleArgs]>('authorizeSale');
+export const saleUpdateId = (sellerClientId: ClientId, orderId: string, connectionId: string): string => `sale:${sellerClientId}:${orderId}:${connectionId}`;
 
 export interface ConnectionStateQueryResult {
   value: ConnectionStatus;

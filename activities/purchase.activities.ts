@@ -1,0 +1,118 @@
+/**
+ * Activities of the purchase workflow: the facts its payout rules read, the sale authorized by
+ * each source's connection (update `authorizeSale`, sent through the Temporal client), and the one
+ * transaction that records the order with its PAYMENT rows. The workflow imports only `typeof`
+ * the object returned here. Refusals are non-retryable ApplicationFailures whose type is the
+ * error code; anything else is retried (database preset).
+ */
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Kysely } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import { getPartyFacts } from '../db/client.repository.ts';
+import { recordOrder, type OrderRecord } from '../db/order.repository.ts';
+import type { Database } from '../db/schema.ts';
+import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
+import { ErrorCode } from '../domain/errors.ts';
+import { costCenterFor, type OfferProduct } from '../domain/offer.ts';
+import type { OrderView } from '../domain/payout.ts';
+import { clientFacts } from '../rules/connection-facts.ts';
+import type { ClientFacts, OfferFacts } from '../rules/facts.ts';
+import { authorizeSaleUpdate, saleUpdateId, type SaleAuthorization } from '../workflows/messages.ts';
+
+export interface PurchaseActivityDeps {
+  db: Kysely<Database>;
+  temporal: { client: Client; taskQueue: string };
+}
+
+/** What the payout rules of a purchase read, loaded once per run. */
+export interface LoadedPurchaseFacts {
+  seller: ClientFacts;
+  sources: Record<string, ClientFacts>;
+  /** Per external offer: its rule facts and the cost centre the seller books it against. */
+  offers: Record<string, { facts: OfferFacts; costCenter: string }>;
+}
+
+export type PurchaseRecordInput = Omit<OrderRecord, 'id' | 'payments'> & { payments: Array<Omit<OrderRecord['payments'][number], 'id'>> };
+
+/** Below the database preset's start-to-close timeout (10 s). */
+const UPDATE_DEADLINE_MS = 8_000;
+
+const refusal = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
+  ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : undefined });
+
+export function createPurchaseActivities({ db, temporal }: PurchaseActivityDeps) {
+  return {
+    async loadPurchaseFacts(input: { sellerClientId: string; sourceClientIds: string[]; offerIds: string[] }): Promise<LoadedPurchaseFacts> {
+      const party = async (id: string): Promise<ClientFacts> => {
+        const p = await getPartyFacts(db, id, CROSS_CLIENT_MODULE);
+        if (!p) throw refusal(ErrorCode.NOT_FOUND, `client ${id} not found`);
+        return clientFacts(p);
+      };
+      const seller = await party(input.sellerClientId);
+      const sources: Record<string, ClientFacts> = {};
+      for (const id of input.sourceClientIds) sources[id] = await party(id);
+      const offers: LoadedPurchaseFacts['offers'] = {};
+      if (input.offerIds.length > 0) {
+        const rows = await db.selectFrom('offers').selectAll().where('id', 'in', input.offerIds).execute();
+        for (const r of rows) {
+          const product = (r.products as OfferProduct[])[0];
+          offers[r.id] = {
+            facts: { id: r.id, title: r.title, priceMinor: Number(r.price_minor), currency: r.currency.trim(), ownerClientId: r.owner_client_id },
+            costCenter: product ? costCenterFor(product, input.sellerClientId) : '',
+          };
+        }
+      }
+      const missing = input.offerIds.find((id) => !offers[id]);
+      if (missing) throw refusal(ErrorCode.ITEM_UNAVAILABLE, `offer ${missing} cannot be sold by this client`, { offerId: missing });
+      return { seller, sources, offers };
+    },
+
+    /**
+     * Asks the active connection of (source, seller) whether the sale may happen. The accepted
+     * update is the linearization point; its id makes a retried activity attach to the same update.
+     */
+    async authorizeSale(input: { sourceClientId: string; sellerClientId: string; orderId: string; purchaseId: string; offerIds: string[] }): Promise<SaleAuthorization> {
+      const unavailable = (why: string, reason?: string) =>
+        refusal(ErrorCode.ITEM_UNAVAILABLE, `offer ${input.offerIds[0]} cannot be sold by this client: ${why}`, {
+          offerId: input.offerIds[0],
+          offerIds: input.offerIds,
+          ...(reason ? { reason } : {}),
+        });
+      const connection = await db
+        .selectFrom('connections')
+        .select(['id', 'workflow_id'])
+        .where('source_client_id', '=', input.sourceClientId)
+        .where('target_client_id', '=', input.sellerClientId)
+        .where('status', '=', 'active')
+        .executeTakeFirst();
+      if (!connection) throw unavailable('no active connection to its source');
+      try {
+        // Within the activity's start-to-close timeout: a connection whose worker is slow fails
+        // this attempt (outcome unknown) and the retry attaches to the same update by its id.
+        return await temporal.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+          temporal.client.workflow.getHandle(connection.workflow_id).executeUpdate(authorizeSaleUpdate, {
+            args: [{ connectionId: connection.id, actor: input.sellerClientId, purchaseId: input.purchaseId, offerIds: input.offerIds }],
+            updateId: saleUpdateId(input.sellerClientId, input.orderId, connection.id),
+          }),
+        );
+      } catch (err) {
+        // The connection's validator refused (blocked, offer access off, modules off, another connection now).
+        if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) throw unavailable(err.cause.message, err.cause.type ?? undefined);
+        if (err instanceof WorkflowNotFoundError) throw unavailable('the connection is closed');
+        throw err; // outcome unknown: retried with the same update id
+      }
+    },
+
+    /** The order and its PAYMENT rows in one transaction (db/order.repository.ts). */
+    async recordPurchase(input: PurchaseRecordInput): Promise<OrderView> {
+      const outcome = await recordOrder(db, { ...input, id: uuidv7(), payments: input.payments.map((p) => ({ ...p, id: uuidv7() })) });
+      if (outcome.ok) return outcome.order;
+      if (outcome.code === 'ITEM_UNAVAILABLE') throw refusal(ErrorCode.ITEM_UNAVAILABLE, outcome.message, { offerId: outcome.offerId });
+      throw refusal(ErrorCode.ORDER_CONFLICT, outcome.message);
+    },
+  };
+}
+
+export type PurchaseActivities = ReturnType<typeof createPurchaseActivities>;

@@ -1,0 +1,56 @@
+/**
+ * Zod schemas of the order movement routes (api/routes/order-movements.ts): refunds, chargebacks
+ * and recurring payments of an order. Bodies are strict; amounts are positive integer minor units
+ * in the order's currency; every offer at most once per movement.
+ */
+import { z } from 'zod';
+import { CHECKOUT_ID, PAID_STATUSES, PAYOUT_TYPES } from '../domain/payout.ts';
+
+export const CheckoutId = z.string().regex(CHECKOUT_ID, 'must be 1–64 characters A-Z, a-z, 0-9, ".", "_" or "-"');
+
+export const OrderIdParam = z.strictObject({ orderId: CheckoutId });
+
+const MovementItem = z.strictObject({
+  // Any string: an offer that is not in the order is a clear 422 ITEM_UNAVAILABLE naming it.
+  offerId: z.string().min(1).max(64),
+  amountMinor: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+});
+const MovementItems = z
+  .array(MovementItem)
+  .min(1)
+  .max(100)
+  .refine((items) => new Set(items.map((i) => i.offerId)).size === items.length, 'must not repeat an offer');
+
+export const RefundBody = z.strictObject({ refundId: CheckoutId, items: MovementItems });
+export const ChargebackBody = z.strictObject({ chargebackId: CheckoutId, items: MovementItems });
+export const RecurringPaymentBody = z.strictObject({ paymentId: CheckoutId, invoiceId: z.string().min(1).max(64).optional(), items: MovementItems });
+
+export type MovementItemInput = z.infer<typeof MovementItem>;
+
+export const PayoutRow = z.object({
+  id: z.string(),
+  type: z.enum(PAYOUT_TYPES),
+  paidStatus: z.enum(PAID_STATUSES),
+  sourceClientId: z.string(),
+  connectedClientId: z.string(),
+  connectionId: z.string(),
+  orderId: z.string(),
+  subscriptionId: z.string().nullable(),
+  invoiceId: z.string().nullable(),
+  offerId: z.string(),
+  costCenter: z.string(),
+  paymentMethod: z.string(),
+  amountMinor: z.number().int(),
+  currency: z.string(),
+  shareBasisPoints: z.number().int(),
+  shareMinor: z.number().int(),
+  ruleSetVersion: z.string(),
+  createdAt: z.string(),
+  changedAt: z.string(),
+  changedBy: z.string().nullable(),
+});
+
+const rows = z.array(PayoutRow).describe('one row per cross-client item of the order; items of own offers give none');
+export const RefundCreated = z.object({ orderId: z.string(), refundId: z.string(), rows });
+export const ChargebackCreated = z.object({ orderId: z.string(), chargebackId: z.string(), rows });
+export const RecurringPaymentCreated = z.object({ orderId: z.string(), paymentId: z.string(), rows });

@@ -1,0 +1,65 @@
+/** Zod schemas of the purchase route (request validation and the OpenAPI document). */
+import { z } from 'zod';
+import { CHECKOUT_ID, PAID_STATUSES, PAYMENT_METHODS, PAYOUT_TYPES } from '../domain/payout.ts';
+
+export const PurchaseItem = z.strictObject({
+  offerId: z.string().min(1).max(64),
+  amountMinor: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('what the customer paid for it, in minor units'),
+});
+
+export const PurchaseBody = z
+  .strictObject({
+    orderId: z.string().regex(CHECKOUT_ID, 'must be 1–64 characters A-Z, a-z, 0-9, ".", "_" or "-"'),
+    customerId: z.string().min(1).max(200),
+    paymentMethod: z.enum(PAYMENT_METHODS),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be 3 upper-case letters'),
+    items: z.array(PurchaseItem).min(1).max(100),
+    subscriptionId: z.string().min(1).max(200).optional(),
+    invoiceId: z.string().min(1).max(200).optional(),
+  })
+  .superRefine((body, ctx) => {
+    const seen = new Set<string>();
+    body.items.forEach((item, n) => {
+      if (seen.has(item.offerId)) ctx.addIssue({ code: 'custom', path: ['items', n, 'offerId'], message: 'each offer may appear once' });
+      seen.add(item.offerId);
+    });
+  });
+export type PurchaseBody = z.infer<typeof PurchaseBody>;
+
+export const PayoutRow = z.object({
+  id: z.string(),
+  type: z.enum(PAYOUT_TYPES),
+  paidStatus: z.enum(PAID_STATUSES),
+  sourceClientId: z.string(),
+  connectedClientId: z.string(),
+  connectionId: z.string(),
+  orderId: z.string(),
+  subscriptionId: z.string().nullable(),
+  invoiceId: z.string().nullable(),
+  offerId: z.string(),
+  costCenter: z.string(),
+  paymentMethod: z.string(),
+  amountMinor: z.number().int(),
+  currency: z.string(),
+  shareBasisPoints: z.number().int(),
+  shareMinor: z.number().int(),
+  ruleSetVersion: z.string(),
+  createdAt: z.string(),
+  changedAt: z.string(),
+  changedBy: z.string().nullable(),
+});
+
+export const Order = z.object({
+  id: z.string(),
+  orderId: z.string(),
+  sellerClientId: z.string(),
+  cartId: z.string(),
+  customerId: z.string(),
+  paymentMethod: z.string(),
+  currency: z.string(),
+  subscriptionId: z.string().nullable(),
+  invoiceId: z.string().nullable(),
+  items: z.array(z.object({ offerId: z.string(), amountMinor: z.number().int() })),
+  createdAt: z.string(),
+  payouts: z.array(PayoutRow).describe('the PAYMENT rows of the order: one per item of an external offer'),
+});

@@ -1,0 +1,164 @@
+/**
+ * Purchases as the API runs them (`POST /v1/carts/{id}/purchases`): a pre-check against the read
+ * model (cart visible and active, every item an available item of it, the cart's currency), then
+ * one purchase workflow per order (`purchase:<seller>:<orderId>`, conflict policy USE_EXISTING,
+ * reuse REJECT_DUPLICATE) whose result the API awaits under one deadline. Postgres is the authority
+ * on orders: a recorded order answers 200 to the same request and 409 ORDER_CONFLICT to another.
+ *
+ * 201 vs 200: the request mints a `startToken` into the workflow input; the run echoes the token
+ * of the request that started it, so only that request answers 201. Every other request for the
+ * same order — joined to the open run, or answered from Postgres — answers 200 with the same body.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import { getPartyFacts } from '../db/client.repository.ts';
+import { getOrderView } from '../db/order.repository.ts';
+import type { CartRow, Database } from '../db/schema.ts';
+import type { CartItem } from '../domain/cart.ts';
+import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
+import { ErrorCode } from '../domain/errors.ts';
+import type { OrderView, PurchaseRequest } from '../domain/payout.ts';
+import { searchAttributes } from '../temporal.config.ts';
+import { purchaseWorkflowId, type PurchaseWorkflowInput } from '../workflows/purchase.messages.ts';
+import { purchaseWorkflow } from '../workflows/purchase.workflow.ts';
+import { visibleCart } from './cart.service.ts';
+import { ApiError, fromTemporalError } from './errors.ts';
+
+export interface PurchaseServiceDeps {
+  db: Kysely<Database>;
+  temporal: { client: Client; taskQueue: string };
+  temporalDeadlineMs: number;
+}
+
+export interface PurchaseOutcome {
+  /** This request started the run that recorded the order (201); otherwise 200. */
+  created: boolean;
+  order: OrderView;
+}
+
+const orderConflict = (orderId: string) => new ApiError(ErrorCode.ORDER_CONFLICT, `order ${orderId} was already submitted with another request`);
+
+/** JSON with sorted keys (arrays keep their order). */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** sha256 of the canonical JSON of {cartId, body}: what "the same order" means. */
+export const purchaseRequestHash = (cartId: string, body: PurchaseRequest): string =>
+  createHash('sha256').update(canonicalJson({ cartId, body }), 'utf8').digest('hex');
+
+export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: string; cartId: string; body: PurchaseRequest }): Promise<PurchaseOutcome> {
+  const { db } = deps;
+  const cart = await visibleCart(db, p.cartId, p.sellerClientId);
+  const requestHash = purchaseRequestHash(cart.id, p.body);
+
+  // An order recorded before (a retry): Postgres answers, before any check that may have changed since.
+  const recorded = await getOrderView(db, p.sellerClientId, p.body.orderId);
+  if (recorded) return answerRecorded(recorded, requestHash, p.body.orderId);
+
+  const items = precheck(cart, p.body);
+  const seller = await getPartyFacts(db, p.sellerClientId, CROSS_CLIENT_MODULE);
+  if (!seller) throw new ApiError(ErrorCode.UNAUTHENTICATED, 'the client of this key no longer exists');
+
+  const startToken = randomUUID();
+  const input: PurchaseWorkflowInput = {
+    sellerClientId: p.sellerClientId,
+    cartId: cart.id,
+    request: p.body,
+    requestHash,
+    items: p.body.items.map((i) => {
+      const item = items.get(i.offerId)!;
+      return { offerId: i.offerId, amountMinor: i.amountMinor, external: item.external, sourceClientId: item.sourceClientId };
+    }),
+    startToken,
+  };
+  const workflowId = purchaseWorkflowId(p.sellerClientId, p.body.orderId);
+  const { client, taskQueue } = deps.temporal;
+  try {
+    return await client.withDeadline(Date.now() + deps.temporalDeadlineMs, async () => {
+      let handle;
+      try {
+        handle = await client.workflow.start(purchaseWorkflow, {
+          taskQueue,
+          workflowId,
+          args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          memo: { requestHash },
+          typedSearchAttributes: [
+            { key: searchAttributes.OrderId, value: p.body.orderId },
+            { key: searchAttributes.PurchaseStatus, value: 'authorizing' },
+            { key: searchAttributes.ClientId, value: p.sellerClientId },
+          ],
+          staticSummary: `${seller.name}: order ${p.body.orderId}`,
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        return await closedRun(deps, workflowId, p.sellerClientId, p.body.orderId, requestHash);
+      }
+      // The run may be another request's (USE_EXISTING): the same order only if the same request.
+      const description = await handle.describe();
+      if (description.memo?.requestHash !== requestHash) throw orderConflict(p.body.orderId);
+      const result = await handle.result();
+      return { created: result.startToken === startToken, order: result.order };
+    });
+  } catch (err) {
+    const mapped = err instanceof ApiError ? err : fromTemporalError(err);
+    if (mapped?.code === ErrorCode.UNAVAILABLE) {
+      throw new ApiError(ErrorCode.UNAVAILABLE, 'the purchase is still being recorded; retry the same request (it converges on the same order)');
+    }
+    throw err;
+  }
+}
+
+function answerRecorded(recorded: { view: OrderView; requestHash: string }, requestHash: string, orderId: string): PurchaseOutcome {
+  if (recorded.requestHash !== requestHash) throw orderConflict(orderId);
+  return { created: false, order: recorded.view };
+}
+
+/**
+ * The order's one run has closed (REJECT_DUPLICATE): Postgres is the authority. No order recorded
+ * means the run was refused: the same request gets the same refusal, another one 409 — the order id
+ * is spent either way.
+ */
+async function closedRun(deps: PurchaseServiceDeps, workflowId: string, sellerClientId: string, orderId: string, requestHash: string): Promise<PurchaseOutcome> {
+  const recorded = await getOrderView(deps.db, sellerClientId, orderId);
+  if (recorded) return answerRecorded(recorded, requestHash, orderId);
+  const handle = deps.temporal.client.workflow.getHandle<typeof purchaseWorkflow>(workflowId);
+  if ((await handle.describe()).memo?.requestHash !== requestHash) throw orderConflict(orderId);
+  const result = await handle.result(); // throws the run's refusal
+  return { created: false, order: result.order }; // completed between our two reads
+}
+
+/**
+ * The cart must be active, every item an available item of it, in its currency. Returns the cart's
+ * items by offer id.
+ */
+function precheck(cart: CartRow, body: PurchaseRequest): Map<string, CartItem> {
+  const items = new Map((cart.items as CartItem[]).map((i) => [i.offerId, i]));
+  if (cart.status === 'draft' || cart.status === 'archived') {
+    throw new ApiError(ErrorCode.INVALID_TRANSITION, `cannot purchase from a cart that is ${cart.status}`);
+  }
+  if (cart.status === 'suspended') {
+    const offerIds = [...items.values()].filter((i) => !i.available).map((i) => i.offerId);
+    throw new ApiError(ErrorCode.ITEM_UNAVAILABLE, 'the cart is suspended: a mandatory item cannot be sold right now', { offerIds });
+  }
+  for (const { offerId } of body.items) {
+    const item = items.get(offerId);
+    if (!item) throw new ApiError(ErrorCode.ITEM_UNAVAILABLE, `offer ${offerId} is not an item of this cart`, { offerId });
+    if (!item.available) throw new ApiError(ErrorCode.ITEM_UNAVAILABLE, `offer ${offerId} cannot be sold right now`, { offerId });
+  }
+  if (body.currency !== cart.currency?.trim()) {
+    throw new ApiError(ErrorCode.CURRENCY_MISMATCH, `the cart sells in ${cart.currency}, not ${body.currency}`, { currency: cart.currency });
+  }
+  return items;
+}

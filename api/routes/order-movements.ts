@@ -1,0 +1,99 @@
+/**
+ * Client routes for later money movements on an order: refunds, chargebacks and recurring
+ * payments. Only the order's seller (the key's principal); anyone else 404. Thin: validate, then
+ * order-movement.service.ts.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import { requirePrincipal } from '../auth.ts';
+import { registerIdempotency } from '../idempotency.ts';
+import { recordOrderMovement } from '../order-movement.service.ts';
+import {
+  ChargebackBody,
+  ChargebackCreated,
+  OrderIdParam,
+  RecurringPaymentBody,
+  RecurringPaymentCreated,
+  RefundBody,
+  RefundCreated,
+} from '../order-movement.schemas.ts';
+import { ErrorBody } from '../schemas.ts';
+import { withZod } from '../validation.ts';
+
+const tags = ['orders'];
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 503: ErrorBody };
+
+function callerOf(request: FastifyRequest): string {
+  if (request.principal.kind !== 'client') throw new Error('client routes run only for client principals');
+  return request.principal.clientId;
+}
+
+export function orderMovementRoutes(deps: { db: Kysely<Database> }) {
+  return async function routes(instance: FastifyInstance): Promise<void> {
+    const app = withZod(instance);
+    app.addHook('onRequest', requirePrincipal(deps.db, 'client'));
+    registerIdempotency(app, deps.db);
+
+    app.post(
+      '/v1/orders/:orderId/refunds',
+      {
+        schema: {
+          tags,
+          summary: 'Refund items of an order (seller): REFUND rows with the shares of the original payment',
+          params: OrderIdParam,
+          body: RefundBody,
+          response: { 201: RefundCreated, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const { refundId, items } = request.body;
+        const result = await recordOrderMovement(deps.db, { sellerClientId: callerOf(request), orderId: request.params.orderId, type: 'REFUND', movementId: refundId, items });
+        return reply.code(201).send({ orderId: result.orderId, refundId, rows: result.rows });
+      },
+    );
+
+    app.post(
+      '/v1/orders/:orderId/chargebacks',
+      {
+        schema: {
+          tags,
+          summary: 'Record a chargeback of items of an order (seller): LOSS rows with the shares of the original payment',
+          params: OrderIdParam,
+          body: ChargebackBody,
+          response: { 201: ChargebackCreated, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const { chargebackId, items } = request.body;
+        const result = await recordOrderMovement(deps.db, { sellerClientId: callerOf(request), orderId: request.params.orderId, type: 'LOSS', movementId: chargebackId, items });
+        return reply.code(201).send({ orderId: result.orderId, chargebackId, rows: result.rows });
+      },
+    );
+
+    app.post(
+      '/v1/orders/:orderId/payments',
+      {
+        schema: {
+          tags,
+          summary: "Record a recurring payment of the order's subscription (seller): PAYMENT rows with the original shares",
+          params: OrderIdParam,
+          body: RecurringPaymentBody,
+          response: { 201: RecurringPaymentCreated, ...errors },
+        },
+      },
+      async (request, reply) => {
+        const { paymentId, invoiceId, items } = request.body;
+        const result = await recordOrderMovement(deps.db, {
+          sellerClientId: callerOf(request),
+          orderId: request.params.orderId,
+          type: 'PAYMENT',
+          movementId: paymentId,
+          invoiceId,
+          items,
+        });
+        return reply.code(201).send({ orderId: result.orderId, paymentId, rows: result.rows });
+      },
+    );
+  };
+}

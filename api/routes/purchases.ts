@@ -1,0 +1,40 @@
+/**
+ * Client route for purchases: `POST /v1/carts/{id}/purchases`, the seller being the key's
+ * principal (other clients get 404). 201 when this request recorded the order, 200 for the same
+ * order again (same body), 409 ORDER_CONFLICT for the same order id with another body.
+ */
+import type { FastifyInstance } from 'fastify';
+import { requirePrincipal } from '../auth.ts';
+import { callerOf, commandErrors } from '../command-routes.ts';
+import { registerIdempotency } from '../idempotency.ts';
+import { Order, PurchaseBody } from '../purchase.schemas.ts';
+import { purchase, type PurchaseServiceDeps } from '../purchase.service.ts';
+import { IdParam } from '../schemas.ts';
+import { withZod } from '../validation.ts';
+
+const tags = ['purchases'];
+
+export function purchaseRoutes(deps: PurchaseServiceDeps) {
+  return async function routes(instance: FastifyInstance): Promise<void> {
+    const app = withZod(instance);
+    app.addHook('onRequest', requirePrincipal(deps.db, 'client'));
+    registerIdempotency(app, deps.db);
+
+    app.post(
+      '/v1/carts/:id/purchases',
+      {
+        schema: {
+          tags,
+          summary: 'Record a purchase from an active cart, with a payout row per cross-client item (seller)',
+          params: IdParam,
+          body: PurchaseBody,
+          response: { 201: Order, 200: Order, ...commandErrors },
+        },
+      },
+      async (request, reply) => {
+        const outcome = await purchase(deps, { sellerClientId: callerOf(request), cartId: request.params.id, body: request.body });
+        return reply.code(outcome.created ? 201 : 200).send(outcome.order);
+      },
+    );
+  };
+}

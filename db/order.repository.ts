@@ -1,0 +1,178 @@
+/**
+ * Orders and their PAYMENT rows (docs/architecture.md "Purchases and the payout list"). Postgres
+ * is the authority: an order is unique per (seller, order id) and keeps the hash of the request
+ * that made it; a payout row is unique per (seller, order id, offer, type, movement id). Recording
+ * a purchase is one transaction, idempotent: a retry after a commit reads back what was written.
+ */
+import type { Kysely } from 'kysely';
+import type { OrderItem, OrderView } from '../domain/payout.ts';
+import { toPayoutRow } from './payout.repository.ts';
+import type { Database, OrderRow } from './schema.ts';
+
+/** One PAYMENT row to write: a cross-client item of the order, its share already computed. */
+export interface PaymentRowInput {
+  /** Minted by the caller (UUIDv7); ignored when the row already exists. */
+  id: string;
+  sourceClientId: string;
+  connectionId: string;
+  offerId: string;
+  costCenter: string;
+  amountMinor: number;
+  shareBasisPoints: number;
+  shareMinor: number;
+  /** The hash of the rule set the connection was pinned to when the sale was authorized. */
+  ruleSetVersion: string;
+}
+
+export interface OrderRecord {
+  /** Minted by the caller (UUIDv7); ignored when the order already exists. */
+  id: string;
+  sellerClientId: string;
+  orderId: string;
+  cartId: string;
+  customerId: string;
+  paymentMethod: string;
+  currency: string;
+  subscriptionId: string | null;
+  invoiceId: string | null;
+  items: OrderItem[];
+  requestHash: string;
+  payments: PaymentRowInput[];
+}
+
+export type RecordOrderOutcome =
+  | { ok: true; order: OrderView; created: boolean }
+  | { ok: false; code: 'ORDER_CONFLICT'; message: string }
+  | { ok: false; code: 'ITEM_UNAVAILABLE'; message: string; offerId: string };
+
+/**
+ * In one transaction: an order recorded before (a retry) is read back when its request hash is the
+ * same and is a conflict otherwise; else every external offer must still be shared with the seller
+ * (their offer_targets rows are share-locked, so an un-share waits for this commit or is seen),
+ * then the order and one PAYMENT row per payment are inserted and read back. Nothing is written
+ * when anything is refused.
+ */
+export async function recordOrder(db: Kysely<Database>, rec: OrderRecord): Promise<RecordOrderOutcome> {
+  return db.transaction().execute(async (trx) => {
+    const before = await findOrder(trx, rec.sellerClientId, rec.orderId);
+    if (before) return sameOrConflict(trx, before, rec.requestHash);
+
+    const offerIds = [...new Set(rec.payments.map((p) => p.offerId))];
+    if (offerIds.length > 0) {
+      const shared = await trx
+        .selectFrom('offer_targets')
+        .select('offer_id')
+        .where('target_client_id', '=', rec.sellerClientId)
+        .where('offer_id', 'in', offerIds)
+        .forShare()
+        .execute();
+      const have = new Set(shared.map((r) => r.offer_id));
+      const missing = offerIds.find((id) => !have.has(id));
+      if (missing) return { ok: false, code: 'ITEM_UNAVAILABLE', message: `offer ${missing} is no longer shared with this client`, offerId: missing };
+    }
+
+    const inserted = await trx
+      .insertInto('orders')
+      .values({
+        id: rec.id,
+        seller_client_id: rec.sellerClientId,
+        order_id: rec.orderId,
+        cart_id: rec.cartId,
+        customer_id: rec.customerId,
+        payment_method: rec.paymentMethod,
+        currency: rec.currency,
+        subscription_id: rec.subscriptionId,
+        invoice_id: rec.invoiceId,
+        items: JSON.stringify(rec.items),
+        request_hash: rec.requestHash,
+      })
+      .onConflict((oc) => oc.columns(['seller_client_id', 'order_id']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!inserted) {
+      // Another attempt committed it meanwhile (the insert waited for it).
+      const other = await findOrder(trx, rec.sellerClientId, rec.orderId);
+      if (!other) throw new Error(`order ${rec.orderId} conflicted but cannot be read`);
+      return sameOrConflict(trx, other, rec.requestHash);
+    }
+    if (rec.payments.length > 0) {
+      await trx
+        .insertInto('payout_rows')
+        .values(
+          rec.payments.map((p) => ({
+            id: p.id,
+            type: 'PAYMENT' as const,
+            paid_status: 'OPEN' as const,
+            source_client_id: p.sourceClientId,
+            connected_client_id: rec.sellerClientId,
+            connection_id: p.connectionId,
+            order_ref: inserted.id,
+            order_id: rec.orderId,
+            movement_id: rec.orderId,
+            subscription_id: rec.subscriptionId,
+            invoice_id: rec.invoiceId,
+            offer_id: p.offerId,
+            cost_center: p.costCenter,
+            payment_method: rec.paymentMethod,
+            amount_minor: p.amountMinor,
+            currency: rec.currency,
+            share_basis_points: p.shareBasisPoints,
+            share_minor: p.shareMinor,
+            rule_set_version: p.ruleSetVersion,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['connected_client_id', 'order_id', 'offer_id', 'type', 'movement_id']).doNothing())
+        .execute();
+    }
+    return { ok: true, order: await toOrderView(trx, inserted), created: true };
+  });
+}
+
+async function sameOrConflict(db: Kysely<Database>, row: OrderRow, requestHash: string): Promise<RecordOrderOutcome> {
+  if (row.request_hash !== requestHash) {
+    return { ok: false, code: 'ORDER_CONFLICT', message: `order ${row.order_id} was recorded with another request` };
+  }
+  return { ok: true, order: await toOrderView(db, row), created: false };
+}
+
+export async function findOrder(db: Kysely<Database>, sellerClientId: string, orderId: string): Promise<OrderRow | undefined> {
+  return db.selectFrom('orders').selectAll().where('seller_client_id', '=', sellerClientId).where('order_id', '=', orderId).executeTakeFirst();
+}
+
+/** The order of a seller with its PAYMENT rows (in the order of its items), with its request hash; undefined if none. */
+export async function getOrderView(
+  db: Kysely<Database>,
+  sellerClientId: string,
+  orderId: string,
+): Promise<{ view: OrderView; requestHash: string } | undefined> {
+  const row = await findOrder(db, sellerClientId, orderId);
+  return row && { view: await toOrderView(db, row), requestHash: row.request_hash };
+}
+
+/** The order and its PAYMENT rows for the order itself (movement = the order id), in item order. */
+export async function toOrderView(db: Kysely<Database>, row: OrderRow): Promise<OrderView> {
+  const items = row.items as OrderItem[];
+  const payments = await db
+    .selectFrom('payout_rows')
+    .selectAll()
+    .where('order_ref', '=', row.id)
+    .where('type', '=', 'PAYMENT')
+    .where('movement_id', '=', row.order_id)
+    .execute();
+  const position = new Map(items.map((item, n) => [item.offerId, n]));
+  payments.sort((a, b) => (position.get(a.offer_id) ?? 0) - (position.get(b.offer_id) ?? 0));
+  return {
+    id: row.id,
+    orderId: row.order_id,
+    sellerClientId: row.seller_client_id,
+    cartId: row.cart_id,
+    customerId: row.customer_id,
+    paymentMethod: row.payment_method,
+    currency: row.currency.trim(),
+    subscriptionId: row.subscription_id,
+    invoiceId: row.invoice_id,
+    items,
+    createdAt: row.created_at.toISOString(),
+    payouts: payments.map(toPayoutRow),
+  };
+}

@@ -1,0 +1,223 @@
+/**
+ * Purchases end to end (issue 8): HTTP → API pre-check → purchase workflow → `authorizeSale` in
+ * each source's connection → shares under THAT connection's pinned rule set → one transaction in
+ * Postgres. The rule sets are pinned per connection with the operator update `upgradeRules`
+ * (no publishing: the active rule set is global, and the isolated database belongs to
+ * rule-sets.test.ts, which runs in parallel).
+ */
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DEFAULT_RULES_FILE } from '../../api/rule-set.service.ts';
+import { loadRuleSet } from '../../rules/loader.ts';
+import type { CompiledRuleSet } from '../../rules/model.ts';
+import { searchAttributes } from '../../temporal.config.ts';
+import { upgradeRulesUpdate } from '../../workflows/messages.ts';
+import { purchaseWorkflowId } from '../../workflows/purchase.messages.ts';
+import { companyOverHttp, startTestStack, type HttpParty, type TestStack } from '../support/stack.ts';
+import { call } from './support.ts';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(() => stack?.stop());
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+const as = (p: HttpParty, method: Method, url: string, body?: unknown) => call(stack.app, p.apiKey, method, url, body);
+async function ok<T = any>(p: HttpParty, method: Method, url: string, body?: unknown, status = 200): Promise<T> {
+  const res = await as(p, method, url, body);
+  expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(status);
+  return res.json() as T;
+}
+
+const defaultRules = readFileSync(DEFAULT_RULES_FILE, 'utf8');
+function rulesWithPayouts(name: string, payouts: string): CompiledRuleSet {
+  const source = defaultRules.replace('name: default', `name: ${name}`).replace(/\npayouts:[\s\S]*$/, `\npayouts:\n${payouts}`);
+  const loaded = loadRuleSet(source);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+  return loaded.ruleSet;
+}
+/** Version 1: the source gets 70 %. */
+const v1 = rulesWithPayouts('seventy-thirty', '  - id: source-gets-70\n    when: "true"\n    shareBasisPoints: "7000"\n');
+/** Version 2: 50 % from 1000.00 on, else 25 %. */
+const v2 = rulesWithPayouts(
+  'quarter',
+  '  - id: big-items-half\n    when: "item.amountMinor >= 100000"\n    shareBasisPoints: "5000"\n  - id: source-gets-25\n    when: "true"\n    shareBasisPoints: "2500"\n',
+);
+
+/**
+ * Two sources connected to one seller, each connection pinned to its own rule-set version (v1
+ * first; v2 pinned after the first connection started), an offer of each shared with the seller,
+ * an own offer, and an active cart holding all three (the external ones optional).
+ */
+async function world() {
+  const company = await companyOverHttp(stack, ['QuelleA', 'QuelleB', 'Verkauf', 'Fremder']);
+  const [sourceA, sourceB, seller, stranger] = company.clients as [HttpParty, HttpParty, HttpParty, HttpParty];
+  const connect = async (source: HttpParty, ruleSet: CompiledRuleSet) => {
+    const c = await ok(source, 'POST', '/v1/connections', { targetClientId: seller.id, offerAccess: true }, 201);
+    await ok(seller, 'POST', `/v1/connections/${c.id}/accept`);
+    await stack.engine.client.workflow.getHandle(c.workflowId).executeUpdate(upgradeRulesUpdate, { args: [{ ruleSet }] });
+    return c;
+  };
+  const connA = await connect(sourceA, v1);
+  const connB = await connect(sourceB, v2);
+  const offer = (owner: HttpParty, body: object) =>
+    ok(owner, 'POST', '/v1/offers', { priceMinor: 999, currency: 'EUR', crossClient: false, products: [{ name: 'Abo', costCenter: 'KST-1' }], ...body }, 201);
+  const extA = await offer(sourceA, {
+    title: 'Partnerabo A', priceMinor: 1999, crossClient: true, connectedClientIds: [seller.id],
+    products: [{ name: 'Digital', costCenter: 'KST-A', costCenters: { [seller.id]: 'KST-A-VERKAUF' } }],
+  });
+  const extB = await offer(sourceB, { title: 'Partnerabo B', priceMinor: 1000, crossClient: true, connectedClientIds: [seller.id], products: [{ name: 'Print', costCenter: 'KST-B' }] });
+  const own = await offer(seller, { title: 'Hausabo' });
+  const items = [{ offerId: own.id, mandatory: true }, { offerId: extA.id, mandatory: false }, { offerId: extB.id, mandatory: false }];
+  const draft = await ok(seller, 'POST', '/v1/carts', { title: 'Kombi', items }, 201);
+  const cart = await ok(seller, 'POST', `/v1/carts/${draft.id}/activate`);
+  return { sourceA, sourceB, seller, stranger, connA, connB, extA, extB, own, cart, offer };
+}
+type World = Awaited<ReturnType<typeof world>>;
+
+const purchaseBody = (orderId: string, items: Array<[{ id: string }, number]>, extra: object = {}) => ({
+  orderId,
+  customerId: 'KUNDE-4711',
+  paymentMethod: 'PAYPAL',
+  currency: 'EUR',
+  items: items.map(([offer, amountMinor]) => ({ offerId: offer.id, amountMinor })),
+  ...extra,
+});
+const rowsOf = (seller: HttpParty, orderId: string) =>
+  stack.engine.database.db.selectFrom('payout_rows').selectAll().where('connected_client_id', '=', seller.id).where('order_id', '=', orderId).execute();
+const ordersOf = (seller: HttpParty, orderId: string) =>
+  stack.engine.database.db.selectFrom('orders').selectAll().where('seller_client_id', '=', seller.id).where('order_id', '=', orderId).execute();
+
+describe('purchases', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await world();
+  });
+  const url = () => `/v1/carts/${w.cart.id}/purchases`;
+
+  test('one PAYMENT row per cross-client item, each under its own connection\'s pinned rule set; own items give none', async () => {
+    const orderId = `A-${randomUUID().slice(0, 8)}`;
+    const body = purchaseBody(orderId, [[w.own, 999], [w.extA, 1999], [w.extB, 120_000]], { subscriptionId: 'SUB-1', invoiceId: 'INV-1' });
+    const order = await ok(w.seller, 'POST', url(), body, 201);
+    expect(order).toMatchObject({
+      orderId, sellerClientId: w.seller.id, cartId: w.cart.id, customerId: 'KUNDE-4711', paymentMethod: 'PAYPAL', currency: 'EUR',
+      subscriptionId: 'SUB-1', invoiceId: 'INV-1', items: body.items,
+    });
+    expect(order.payouts).toHaveLength(2);
+    const [a, b] = order.payouts;
+    expect(a).toMatchObject({
+      type: 'PAYMENT', paidStatus: 'OPEN', sourceClientId: w.sourceA.id, connectedClientId: w.seller.id, connectionId: w.connA.id,
+      orderId, subscriptionId: 'SUB-1', invoiceId: 'INV-1', offerId: w.extA.id, costCenter: 'KST-A-VERKAUF', paymentMethod: 'PAYPAL',
+      amountMinor: 1999, currency: 'EUR', shareBasisPoints: 7000, shareMinor: 1399, ruleSetVersion: v1.hash, // 1399.3 → 1399
+    });
+    expect(b).toMatchObject({
+      sourceClientId: w.sourceB.id, connectionId: w.connB.id, offerId: w.extB.id, costCenter: 'KST-B',
+      amountMinor: 120_000, shareBasisPoints: 5000, shareMinor: 60_000, ruleSetVersion: v2.hash,
+    });
+    expect(v1.hash).not.toBe(v2.hash);
+    const rows = await rowsOf(w.seller, orderId);
+    expect(rows.map((r) => r.movement_id)).toEqual([orderId, orderId]);
+    expect(await ordersOf(w.seller, orderId)).toHaveLength(1);
+
+    // Operators find the run by order id and status; the summary names seller and order.
+    const description = await stack.engine.client.workflow.getHandle(purchaseWorkflowId(w.seller.id, orderId)).describe();
+    expect(description.typedSearchAttributes.get(searchAttributes.PurchaseStatus)).toBe('recorded');
+    expect(description.typedSearchAttributes.get(searchAttributes.OrderId)).toBe(orderId);
+    expect(description.typedSearchAttributes.get(searchAttributes.ClientId)).toBe(w.seller.id);
+    expect(await description.staticSummary()).toBe(`Verkauf: order ${orderId}`);
+  });
+
+  test('the same order again: 200 with the same body; the same order id with another body: 409 ORDER_CONFLICT', async () => {
+    const orderId = `B-${randomUUID().slice(0, 8)}`;
+    const body = purchaseBody(orderId, [[w.own, 500], [w.extA, 1999]]);
+    const first = await ok(w.seller, 'POST', url(), body, 201);
+    // key order does not matter
+    const reordered = { items: body.items.map((i) => ({ amountMinor: i.amountMinor, offerId: i.offerId })), currency: 'EUR', paymentMethod: 'PAYPAL', customerId: 'KUNDE-4711', orderId };
+    expect(await ok(w.seller, 'POST', url(), reordered, 200)).toEqual(first);
+    for (const other of [purchaseBody(orderId, [[w.own, 501], [w.extA, 1999]]), purchaseBody(orderId, [[w.own, 500]])]) {
+      const res = await as(w.seller, 'POST', url(), other);
+      expect([res.statusCode, res.json().error.code]).toEqual([409, 'ORDER_CONFLICT']);
+    }
+    expect(await rowsOf(w.seller, orderId)).toHaveLength(1);
+  });
+
+  test('the same purchase posted 20 times at once, without Idempotency-Key: one order, one set of rows, every answer 2xx with that order', async () => {
+    const orderId = `C-${randomUUID().slice(0, 8)}`;
+    const body = purchaseBody(orderId, [[w.own, 999], [w.extA, 1999], [w.extB, 1000]]);
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => as(w.seller, 'POST', url(), body)));
+    const took = Date.now() - started;
+    console.log(`[purchases] 20 concurrent posts of one order took ${took} ms; statuses ${answers.map((a) => a.statusCode).join(',')}`);
+    for (const a of answers) expect([200, 201], a.body).toContain(a.statusCode);
+    expect(answers.filter((a) => a.statusCode === 201)).toHaveLength(1);
+    const bodies = new Set(answers.map((a) => JSON.stringify(a.json())));
+    expect(bodies.size).toBe(1);
+    expect(answers[0]!.json().payouts.map((p: { shareMinor: number }) => p.shareMinor)).toEqual([1399, 250]);
+    expect(await ordersOf(w.seller, orderId)).toHaveLength(1);
+    expect(await rowsOf(w.seller, orderId)).toHaveLength(2);
+  });
+
+  test('refusals: item not in the cart, unavailable currency, unknown cart, a stranger, bad bodies', async () => {
+    const orderId = `D-${randomUUID().slice(0, 8)}`;
+    const strangers = await w.offer(w.stranger, { title: 'Fremd' });
+    const notInCart = await as(w.seller, 'POST', url(), purchaseBody(orderId, [[w.own, 1], [strangers, 1]]));
+    expect([notInCart.statusCode, notInCart.json().error]).toEqual([422, expect.objectContaining({ code: 'ITEM_UNAVAILABLE', details: { offerId: strangers.id } })]);
+
+    const usd = await as(w.seller, 'POST', url(), { ...purchaseBody(orderId, [[w.own, 1]]), currency: 'USD' });
+    expect([usd.statusCode, usd.json().error.code]).toEqual([422, 'CURRENCY_MISMATCH']);
+
+    const unknown = await as(w.seller, 'POST', `/v1/carts/${randomUUID()}/purchases`, purchaseBody(orderId, [[w.own, 1]]));
+    expect([unknown.statusCode, unknown.json().error.code]).toEqual([404, 'NOT_FOUND']);
+    const stranger = await as(w.stranger, 'POST', url(), purchaseBody(orderId, [[w.own, 1]]));
+    expect([stranger.statusCode, stranger.json().error.code]).toEqual([404, 'NOT_FOUND']);
+    const source = await as(w.sourceA, 'POST', url(), purchaseBody(orderId, [[w.extA, 1]]));
+    expect(source.statusCode).toBe(404);
+
+    for (const bad of [
+      purchaseBody(orderId, [[w.own, 1], [w.own, 2]]), // each offer once
+      purchaseBody(orderId, []),
+      purchaseBody('no spaces allowed', [[w.own, 1]]),
+      purchaseBody(orderId, [[w.own, -1]]),
+      purchaseBody(orderId, [[w.own, 1.5]]),
+      { ...purchaseBody(orderId, [[w.own, 1]]), currency: 'eur' },
+      { ...purchaseBody(orderId, [[w.own, 1]]), paymentMethod: 'CASH' },
+      { ...purchaseBody(orderId, [[w.own, 1]]), unknownField: 1 },
+    ]) {
+      const res = await as(w.seller, 'POST', url(), bad);
+      expect([res.statusCode, res.json().error.code], JSON.stringify(bad)).toEqual([400, 'INVALID_REQUEST']);
+    }
+    expect(await ordersOf(w.seller, orderId)).toHaveLength(0);
+  });
+
+  test('a cart that is not active: draft and archived 409 INVALID_TRANSITION', async () => {
+    const orderId = `E-${randomUUID().slice(0, 8)}`;
+    const draft = await ok(w.seller, 'POST', '/v1/carts', { title: 'Entwurf', items: [{ offerId: w.own.id, mandatory: true }] }, 201);
+    const inDraft = await as(w.seller, 'POST', `/v1/carts/${draft.id}/purchases`, purchaseBody(orderId, [[w.own, 1]]));
+    expect([inDraft.statusCode, inDraft.json().error.code]).toEqual([409, 'INVALID_TRANSITION']);
+    await ok(w.seller, 'POST', `/v1/carts/${draft.id}/archive`);
+    const archived = await as(w.seller, 'POST', `/v1/carts/${draft.id}/purchases`, purchaseBody(orderId, [[w.own, 1]]));
+    expect([archived.statusCode, archived.json().error.code]).toEqual([409, 'INVALID_TRANSITION']);
+  });
+});
+
+describe('purchases follow availability', () => {
+  test('blocked source: its item is 422 ITEM_UNAVAILABLE; a cart suspended by it is 422 ITEM_UNAVAILABLE; own items still sell', async () => {
+    const w = await world();
+    const mandatory = await ok(w.seller, 'POST', '/v1/carts', { title: 'Pflicht', items: [{ offerId: w.own.id, mandatory: true }, { offerId: w.extB.id, mandatory: true }] }, 201);
+    await ok(w.seller, 'POST', `/v1/carts/${mandatory.id}/activate`);
+    await ok(w.sourceB, 'POST', `/v1/connections/${w.connB.id}/block`);
+    await expect.poll(async () => (await ok(w.seller, 'GET', `/v1/carts/${mandatory.id}`)).status, { timeout: 20_000 }).toBe('suspended');
+    await expect
+      .poll(async () => (await ok(w.seller, 'GET', `/v1/carts/${w.cart.id}`)).items.find((i: { offerId: string }) => i.offerId === w.extB.id).available, { timeout: 20_000 })
+      .toBe(false);
+
+    const suspended = await as(w.seller, 'POST', `/v1/carts/${mandatory.id}/purchases`, purchaseBody('F-1', [[w.own, 1]]));
+    expect([suspended.statusCode, suspended.json().error.code]).toEqual([422, 'ITEM_UNAVAILABLE']);
+    const blocked = await as(w.seller, 'POST', `/v1/carts/${w.cart.id}/purchases`, purchaseBody('F-2', [[w.own, 1], [w.extB, 1000]]));
+    expect([blocked.statusCode, blocked.json().error]).toEqual([422, expect.objectContaining({ code: 'ITEM_UNAVAILABLE', details: { offerId: w.extB.id } })]);
+    const own = await ok(w.seller, 'POST', `/v1/carts/${w.cart.id}/purchases`, purchaseBody('F-3', [[w.own, 1], [w.extA, 1999]]), 201);
+    expect(own.payouts.map((p: { offerId: string }) => p.offerId)).toEqual([w.extA.id]);
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * The Temporal contract of purchases: workflow id, input and result. Client-safe, like
+ * workflows/messages.ts. Whoever can reach Temporal directly is trusted: the items it passes
+ * (which are external, of which source) are taken as given; the connection of each source still
+ * decides, in its own history, whether the sale may happen (update `authorizeSale`).
+ */
+import type { ClientId } from '../domain/connection.ts';
+import type { OrderView, PurchaseRequest } from '../domain/payout.ts';
+import type { PurchaseItemFacts } from '../rules/facts.ts';
+
+/** One run per order ever (reuse policy REJECT_DUPLICATE): the id is the lock of the order. */
+export const purchaseWorkflowId = (sellerClientId: ClientId, orderId: string): string => `purchase:${sellerClientId}:${orderId}`;
+
+export interface PurchaseWorkflowInput {
+  /** The seller: the client whose cart sold the items. */
+  sellerClientId: ClientId;
+  cartId: string;
+  /** The purchase as the checkout reported it (the HTTP body). */
+  request: PurchaseRequest;
+  /** sha256 of the canonical JSON of {cartId, body}: the same order id with another body is a conflict. */
+  requestHash: string;
+  /** The request's items resolved against the cart, in request order. */
+  items: PurchaseItemFacts[];
+  /**
+   * Minted by the caller that starts the run and echoed in the result: a caller whose start joined
+   * an existing run (conflict policy USE_EXISTING) sees another token and knows it did not create it.
+   */
+  startToken?: string;
+}
+
+export interface PurchaseResult {
+  order: OrderView;
+  requestHash: string;
+  startToken: string | null;
+}
+
+/** Values of the search attribute `PurchaseStatus`. */
+export type PurchaseStatus = 'authorizing' | 'recording' | 'recorded' | 'refused';

@@ -1,0 +1,148 @@
+/**
+ * One run per order (id `purchase:<seller>:<orderId>`, reuse REJECT_DUPLICATE): asks each source's
+ * connection to authorize the sale (update `authorizeSale` from an activity — the accepted update
+ * in the connection's history is the linearization point against a block or an offer-access
+ * change), computes each cross-client item's share with THAT connection's pinned rule set, here,
+ * deterministically, and records the order with its PAYMENT rows in one transaction. Refusals
+ * fail the run with a non-retryable ApplicationFailure whose type is the error code.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PurchaseActivities } from '../activities/purchase.activities.ts';
+import { ErrorCode } from '../domain/errors.ts';
+import { tryCreateEvaluator, type RulesEvaluator } from '../rules/evaluator.ts';
+import type { PurchaseFacts } from '../rules/facts.ts';
+import type { CompiledRuleSet } from '../rules/model.ts';
+import { activityPresets, searchAttributes } from '../temporal.config.ts';
+import { refusalFailure } from './errors.ts';
+import type { PurchaseResult, PurchaseStatus, PurchaseWorkflowInput } from './purchase.messages.ts';
+
+const store = proxyActivities<PurchaseActivities>(activityPresets.database);
+
+export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<PurchaseResult> {
+  const problem = purchaseInputProblem(input);
+  if (problem) throw refusalFailure({ code: ErrorCode.INVALID_REQUEST, message: problem });
+  const { request, sellerClientId } = input;
+  setStatus('authorizing');
+  try {
+    const external = input.items.filter((i) => i.external);
+    const sources = [...new Set(external.map((i) => i.sourceClientId))].sort();
+    const facts = await store.loadPurchaseFacts({ sellerClientId, sourceClientIds: sources, offerIds: external.map((i) => i.offerId) });
+    // Every source at once; each activity waits for its connection's answer.
+    const sales = await Promise.all(
+      sources.map((sourceClientId) =>
+        store.authorizeSale({
+          sourceClientId,
+          sellerClientId,
+          orderId: request.orderId,
+          purchaseId: workflowInfo().workflowId,
+          offerIds: external.filter((i) => i.sourceClientId === sourceClientId).map((i) => i.offerId),
+        }),
+      ),
+    );
+    const saleOf = new Map(sources.map((s, n) => [s, sales[n]!]));
+
+    const purchase: PurchaseFacts = {
+      orderId: request.orderId,
+      customerId: request.customerId,
+      paymentMethod: request.paymentMethod,
+      currency: request.currency,
+      totalMinor: input.items.reduce((sum, i) => sum + i.amountMinor, 0),
+      items: input.items,
+    };
+    const evaluators = new Map<string, RulesEvaluator>();
+    const payments = external.map((item) => {
+      const sale = saleOf.get(item.sourceClientId)!;
+      const offer = facts.offers[item.offerId]!;
+      const share = evaluatorOf(evaluators, sale.ruleSet).payoutShare({
+        seller: facts.seller,
+        source: facts.sources[item.sourceClientId]!,
+        connection: sale.connection,
+        offer: offer.facts,
+        item,
+        purchase,
+      });
+      if (!share.ok) {
+        throw refusalFailure({
+          code: ErrorCode.RULE_REJECTED,
+          message: `payout rule \`${share.ruleId}\` of rule set ${sale.ruleSet.hash} failed for offer ${item.offerId}: ${share.error}`,
+          details: { rule: share.ruleId, offerId: item.offerId, ruleSetVersion: sale.ruleSet.hash },
+        });
+      }
+      return {
+        sourceClientId: item.sourceClientId,
+        connectionId: sale.connectionId,
+        offerId: item.offerId,
+        costCenter: offer.costCenter,
+        amountMinor: item.amountMinor,
+        shareBasisPoints: share.shareBasisPoints,
+        shareMinor: share.shareMinor,
+        ruleSetVersion: sale.ruleSet.hash,
+      };
+    });
+
+    setStatus('recording');
+    const order = await store.recordPurchase({
+      sellerClientId,
+      orderId: request.orderId,
+      cartId: input.cartId,
+      customerId: request.customerId,
+      paymentMethod: request.paymentMethod,
+      currency: request.currency,
+      subscriptionId: request.subscriptionId ?? null,
+      invoiceId: request.invoiceId ?? null,
+      items: request.items.map((i) => ({ offerId: i.offerId, amountMinor: i.amountMinor })),
+      requestHash: input.requestHash,
+      payments,
+    });
+    setStatus('recorded');
+    return { order, requestHash: input.requestHash, startToken: input.startToken ?? null };
+  } catch (err) {
+    // A refusal (ours, or an activity's non-retryable one) fails the run with its code as type.
+    const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err;
+    if (!(failure instanceof ApplicationFailure)) throw err;
+    setStatus('refused');
+    throw ApplicationFailure.create({
+      type: failure.type ?? ErrorCode.UNAVAILABLE,
+      message: failure.message,
+      nonRetryable: true,
+      details: failure.details ? [...failure.details] : undefined,
+    });
+  }
+
+  function setStatus(status: PurchaseStatus): void {
+    upsertSearchAttributes([
+      { key: searchAttributes.OrderId, value: request.orderId },
+      { key: searchAttributes.PurchaseStatus, value: status },
+      { key: searchAttributes.ClientId, value: sellerClientId },
+    ]);
+  }
+}
+
+/** One evaluator per pinned rule set (CEL parsed once); an unusable one is a refusal, never a task failure. */
+function evaluatorOf(cache: Map<string, RulesEvaluator>, ruleSet: CompiledRuleSet): RulesEvaluator {
+  const known = cache.get(ruleSet.hash);
+  if (known) return known;
+  const made = tryCreateEvaluator(ruleSet);
+  if (!made.ok) throw refusalFailure({ code: ErrorCode.RULE_REJECTED, message: `rule set ${ruleSet.hash} is not usable: ${made.error}`, details: { ruleSetVersion: ruleSet.hash } });
+  cache.set(ruleSet.hash, made.evaluator);
+  return made.evaluator;
+}
+
+/** What is wrong with an input from a caller going to Temporal directly, or null (never a thrown task error). */
+function purchaseInputProblem(input: PurchaseWorkflowInput): string | null {
+  if (typeof input?.sellerClientId !== 'string' || typeof input.cartId !== 'string' || typeof input.requestHash !== 'string') {
+    return 'sellerClientId, cartId and requestHash must be strings';
+  }
+  const r = input.request;
+  if (!r || typeof r.orderId !== 'string' || !Array.isArray(r.items) || !Array.isArray(input.items)) return 'request with orderId and items is required';
+  if (input.items.length !== r.items.length || input.items.some((i, n) => i?.offerId !== r.items[n]?.offerId || !Number.isSafeInteger(i.amountMinor))) {
+    return 'items must be the request items resolved in order';
+  }
+  return null;
+}

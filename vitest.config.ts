@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Without DATABASE_URL the tests run on embedded PGlite, which is single-user: files run one at a
-// time and the files that need real concurrency (*.concurrency.test.ts) are left out — loudly.
+// time and the files that need real PostgreSQL — concurrency, or a second process on the same
+// database (*.concurrency.test.ts) — are left out, loudly.
 const embedded = !process.env.DATABASE_URL;
 if (embedded) {
   console.warn(

@@ -4,16 +4,11 @@
  * pair paid, the CSV export (escaping, quoting) and `ccx payouts export` writing the same CSV.
  * Orders and payout rows are inserted directly: the purchase paths are not under test here.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { inject } from 'vitest';
-import type { PaidStatus, PayoutType } from '../../domain/payout.ts';
-import { companyOverHttp, startTestStack, type HttpParty as Party, type TestStack } from '../support/stack.ts';
+import type { PaidStatus } from '../../domain/payout.ts';
+import { startTestStack, type HttpParty as Party, type TestStack } from '../support/stack.ts';
+import { payoutFixtures } from './payouts.support.ts';
 import { call } from './support.ts';
 
 let stack: TestStack;
@@ -27,70 +22,7 @@ const qs = (params: Record<string, string | number | undefined>) => {
 };
 const errorOf = (res: { statusCode: number; json(): { error: { code: string } } }) => ({ status: res.statusCode, code: res.json().error.code });
 
-/** Three clients: A and B trade both ways, C is a stranger to them. */
-async function parties(n = 3): Promise<Party[]> {
-  return (await companyOverHttp(stack, ['Quelle', 'Bote', 'Kurier', 'Fremd'].slice(0, n))).clients;
-}
-
-interface RowOptions {
-  type?: PayoutType;
-  paidStatus?: PaidStatus;
-  createdAt?: string;
-  amountMinor?: number;
-  shareMinor?: number;
-  currency?: string;
-  costCenter?: string;
-}
-
-/** An order sold by `seller` and one payout row of the pair (source → seller); returns the row id. */
-async function row(source: Party, seller: Party, o: RowOptions = {}): Promise<string> {
-  const { db } = stack.engine.database;
-  const orderRef = randomUUID();
-  const orderId = `ord-${randomUUID()}`;
-  const currency = o.currency ?? 'EUR';
-  await db
-    .insertInto('orders')
-    .values({
-      id: orderRef,
-      seller_client_id: seller.id,
-      order_id: orderId,
-      cart_id: randomUUID(),
-      customer_id: 'kunde-1',
-      payment_method: 'PAYPAL',
-      currency,
-      items: '[]',
-      request_hash: 'test',
-    })
-    .execute();
-  const id = randomUUID();
-  const amount = o.amountMinor ?? 1000;
-  await db
-    .insertInto('payout_rows')
-    .values({
-      id,
-      type: o.type ?? 'PAYMENT',
-      paid_status: o.paidStatus ?? 'OPEN',
-      source_client_id: source.id,
-      connected_client_id: seller.id,
-      connection_id: randomUUID(),
-      order_ref: orderRef,
-      order_id: orderId,
-      movement_id: orderId,
-      offer_id: randomUUID(),
-      cost_center: o.costCenter ?? 'KST-100',
-      payment_method: 'PAYPAL',
-      amount_minor: amount,
-      currency,
-      share_basis_points: 2000,
-      share_minor: o.shareMinor ?? Math.round(amount * 0.2),
-      rule_set_version: 'test',
-      ...(o.createdAt ? { created_at: o.createdAt, changed_at: o.createdAt } : {}),
-    })
-    .execute();
-  return id;
-}
-
-const at = (minute: number) => new Date(Date.UTC(2026, 5, 1, 0, minute)).toISOString();
+const { parties, row, at } = payoutFixtures(() => stack);
 
 interface ListedRow {
   id: string;
@@ -355,23 +287,5 @@ describe('CSV export', () => {
     for await (const chunk of payoutCsv(stack.engine.database.db, a!.id, {}, 4)) small += chunk;
     expect(small).toBe(await csvOf(a!));
     expect(small.trimEnd().split('\r\n').slice(1).map((l) => l.slice(0, 36))).toEqual([...ids].reverse());
-  });
-
-  test.skipIf(inject('databaseEmbedded'))('`ccx payouts export` writes the same CSV as the route', async () => {
-    const [a, b, c] = await parties();
-    await row(a!, b!, { createdAt: at(1), costCenter: '=HYPERLINK("x")' });
-    await row(b!, a!, { createdAt: at(2), costCenter: 'a,b' });
-    await row(a!, c!, { createdAt: at(3), type: 'LOSS' });
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'ccx-payouts-')), 'payouts.csv');
-    const run = promisify(execFile);
-    await run(process.execPath, ['--import', 'tsx', 'cli/ccx.ts', 'payouts', 'export', '--client', a!.id, '--out', file], {
-      env: { ...process.env, DATABASE_URL: inject('databaseUrl') },
-    });
-    expect(readFileSync(file, 'utf8')).toBe(await csvOf(a!));
-    const filtered = await run(process.execPath, ['--import', 'tsx', 'cli/ccx.ts', 'payouts', 'export', '--client', a!.id, '--connected-client-id', b!.id, '--to', at(2)], {
-      env: { ...process.env, DATABASE_URL: inject('databaseUrl') },
-    });
-    expect(filtered.stdout).toBe(await csvOf(a!, { connectedClientId: b!.id, to: at(2) }));
-    expect(filtered.stdout.split('\r\n')).toHaveLength(3);
   });
 });

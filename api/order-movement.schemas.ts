@@ -4,7 +4,8 @@
  * in the order's currency; every offer at most once per movement.
  */
 import { z } from 'zod';
-import { CHECKOUT_ID, PAID_STATUSES, PAYOUT_TYPES } from '../domain/payout.ts';
+import { PayoutRow } from './payout.schemas.ts';
+import { CHECKOUT_ID } from '../domain/payout.ts';
 
 export const CheckoutId = z.string().regex(CHECKOUT_ID, 'must be 1–64 characters A-Z, a-z, 0-9, ".", "_" or "-"');
 
@@ -27,28 +28,6 @@ export const RecurringPaymentBody = z.strictObject({ paymentId: CheckoutId, invo
 
 export type MovementItemInput = z.infer<typeof MovementItem>;
 
-export const PayoutRow = z.object({
-  id: z.string(),
-  type: z.enum(PAYOUT_TYPES),
-  paidStatus: z.enum(PAID_STATUSES),
-  sourceClientId: z.string(),
-  connectedClientId: z.string(),
-  connectionId: z.string(),
-  orderId: z.string(),
-  subscriptionId: z.string().nullable(),
-  invoiceId: z.string().nullable(),
-  offerId: z.string(),
-  costCenter: z.string(),
-  paymentMethod: z.string(),
-  amountMinor: z.number().int(),
-  currency: z.string(),
-  shareBasisPoints: z.number().int(),
-  shareMinor: z.number().int(),
-  ruleSetVersion: z.string(),
-  createdAt: z.string(),
-  changedAt: z.string(),
-  changedBy: z.string().nullable(),
-});
 
 const rows = z.array(PayoutRow).describe('one row per cross-client item of the order; items of own offers give none');
 export const RefundCreated = z.object({ orderId: z.string(), refundId: z.string(), rows });

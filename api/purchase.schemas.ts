@@ -1,6 +1,7 @@
 /** Zod schemas of the purchase route (request validation and the OpenAPI document). */
 import { z } from 'zod';
-import { CHECKOUT_ID, PAID_STATUSES, PAYMENT_METHODS, PAYOUT_TYPES } from '../domain/payout.ts';
+import { PayoutRow } from './payout.schemas.ts';
+import { CHECKOUT_ID, PAYMENT_METHODS } from '../domain/payout.ts';
 
 export const PurchaseItem = z.strictObject({
   offerId: z.string().min(1).max(64),
@@ -26,28 +27,6 @@ export const PurchaseBody = z
   });
 export type PurchaseBody = z.infer<typeof PurchaseBody>;
 
-export const PayoutRow = z.object({
-  id: z.string(),
-  type: z.enum(PAYOUT_TYPES),
-  paidStatus: z.enum(PAID_STATUSES),
-  sourceClientId: z.string(),
-  connectedClientId: z.string(),
-  connectionId: z.string(),
-  orderId: z.string(),
-  subscriptionId: z.string().nullable(),
-  invoiceId: z.string().nullable(),
-  offerId: z.string(),
-  costCenter: z.string(),
-  paymentMethod: z.string(),
-  amountMinor: z.number().int(),
-  currency: z.string(),
-  shareBasisPoints: z.number().int(),
-  shareMinor: z.number().int(),
-  ruleSetVersion: z.string(),
-  createdAt: z.string(),
-  changedAt: z.string(),
-  changedBy: z.string().nullable(),
-});
 
 export const Order = z.object({
   id: z.string(),

@@ -44,6 +44,48 @@ export function mailMessageId(connectionId: string, transition: number, template
   return `<${connectionId}.${transition}.${template}@ccx>`;
 }
 
+/**
+ * Sends one rendered system mail and logs it under its Message-ID. A 5xx answer is a
+ * non-retryable `MAIL_REJECTED`; anything else (connection, 4xx) is thrown as is and retried.
+ */
+export async function deliverMail(
+  { db, mailer, mailFrom }: Pick<ConnectionActivityDeps, 'db' | 'mailer' | 'mailFrom'>,
+  mail: { messageId: string; connectionId: string | null; template: MailTemplate; recipient: PartyFacts; subject: string; text: string },
+): Promise<void> {
+  const { messageId, subject, text } = mail;
+  const language = mail.recipient.language;
+  await mailer
+    .sendMail({
+      from: mailFrom,
+      to: mail.recipient.email,
+      subject,
+      text,
+      messageId,
+      headers: { 'X-CCX-Template': mail.template, 'Content-Language': language },
+    })
+    .catch((err: { responseCode?: number; message?: string }) => {
+      // 5xx: the server refuses for good (unknown mailbox, policy); retrying cannot help.
+      // Anything else (connection, 4xx) is transient and retried with backoff.
+      if (err.responseCode !== undefined && err.responseCode >= 500) {
+        throw ApplicationFailure.create({ type: 'MAIL_REJECTED', message: `SMTP ${err.responseCode}: ${err.message}`, nonRetryable: true });
+      }
+      throw err;
+    });
+  // At least once, not exactly once (docs/architecture.md "Domain"): a crash between the SMTP acceptance
+  // above and this insert leaves no log row, so the retry sends the mail again. That duplicate
+  // carries the same Message-ID and is therefore recognisable; we accept it. send_count > 1
+  // records the other duplicate: a timed-out attempt still sending while its retry sends too.
+  await logMail(db, {
+    messageId,
+    connectionId: mail.connectionId,
+    template: mail.template,
+    recipient: mail.recipient.email,
+    language,
+    subject,
+    sentAt: new Date(),
+  });
+}
+
 const NOT_FOUND: ErrorCode = 'NOT_FOUND';
 
 export function createConnectionActivities({ db, mailer, mailFrom, temporal }: ConnectionActivityDeps) {
@@ -112,36 +154,7 @@ export function createConnectionActivities({ db, mailer, mailFrom, temporal }: C
         offerAccess: mail.offerAccess,
         expiresAt: mail.expiresAt,
       });
-      await mailer
-        .sendMail({
-          from: mailFrom,
-          to: mail.recipient.email,
-          subject,
-          text,
-          messageId,
-          headers: { 'X-CCX-Template': mail.template, 'Content-Language': language },
-        })
-        .catch((err: { responseCode?: number; message?: string }) => {
-          // 5xx: the server refuses for good (unknown mailbox, policy); retrying cannot help.
-          // Anything else (connection, 4xx) is transient and retried with backoff.
-          if (err.responseCode !== undefined && err.responseCode >= 500) {
-            throw ApplicationFailure.create({ type: 'MAIL_REJECTED', message: `SMTP ${err.responseCode}: ${err.message}`, nonRetryable: true });
-          }
-          throw err;
-        });
-      // At least once, not exactly once (docs/architecture.md "Domain"): a crash between the SMTP acceptance
-      // above and this insert leaves no log row, so the retry sends the mail again. That duplicate
-      // carries the same Message-ID and is therefore recognisable; we accept it. send_count > 1
-      // records the other duplicate: a timed-out attempt still sending while its retry sends too.
-      await logMail(db, {
-        messageId,
-        connectionId: mail.connectionId,
-        template: mail.template,
-        recipient: mail.recipient.email,
-        language,
-        subject,
-        sentAt: new Date(),
-      });
+      await deliverMail({ db, mailer, mailFrom }, { messageId, connectionId: mail.connectionId, template: mail.template, recipient: mail.recipient, subject, text });
       return { messageId, skipped: false };
     },
 

@@ -17,6 +17,16 @@ export interface MailData {
   connectionId: string;
   offerAccess: boolean;
   expiresAt: string | null;
+  /** The sale, for the sale mails (`saleRecorded`); absent for connection mails. */
+  sale?: SaleMailData;
+}
+
+/** What a sale mail states: the order and each offer of the recipient's sold in it, with the shares. */
+export interface SaleMailData {
+  orderId: string;
+  /** ISO 4217; the amounts are minor units of it. */
+  currency: string;
+  items: Array<{ offerId: string; title: string; amountMinor: number; shareMinor: number }>;
 }
 
 export interface RenderedMail {
@@ -34,6 +44,8 @@ interface Helpers {
   p: (party: PartyFacts) => string;
   /** An ISO instant in the language's long form, in UTC (recipients sit in different zones). */
   date: (iso: string) => string;
+  /** Minor units of a currency in the language's form ("13,99 €", "€13.99"). */
+  money: (minor: number, currency: string) => string;
 }
 
 type Render = (d: MailData, h: Helpers) => Parts;
@@ -117,6 +129,18 @@ const german: Record<MailTemplate, Render> = {
         'für beide Seiten einsehbar.',
     ],
   }),
+  saleRecorded: ({ recipient: r, other: o, sale }, { p, money }) => ({
+    subject: `Verkauf Ihrer Angebote durch ${o.name}${sale ? ` (Bestellung ${sale.orderId})` : ''}`,
+    paragraphs: [
+      `der Mandant ${p(o)} hat Cross-Client-Angebote Ihres Mandanten ${p(r)} verkauft` +
+        (sale ? ` (Bestellung ${sale.orderId}):` : '.'),
+      ...(sale ? [
+        sale.items.map((i) => `- ${i.title} (${i.offerId}): ${money(i.amountMinor, sale.currency)}, Ihr Anteil ${money(i.shareMinor, sale.currency)}`).join('\n'),
+        `Ihr Anteil insgesamt: ${money(sale.items.reduce((sum, i) => sum + i.shareMinor, 0), sale.currency)}. ` +
+          'Die Einträge stehen in Ihrer Auszahlungsliste.',
+      ] : ['Die Einträge stehen in Ihrer Auszahlungsliste.']),
+    ],
+  }),
 };
 
 const english: Record<MailTemplate, Render> = {
@@ -196,6 +220,17 @@ const english: Record<MailTemplate, Render> = {
       'No further sales are possible through this connection. Existing payout list entries remain visible to both sides.',
     ],
   }),
+  saleRecorded: ({ recipient: r, other: o, sale }, { p, money }) => ({
+    subject: `${o.name} sold your offers${sale ? ` (order ${sale.orderId})` : ''}`,
+    paragraphs: [
+      `The client ${p(o)} has sold cross-client offers of your client ${p(r)}` + (sale ? ` (order ${sale.orderId}):` : '.'),
+      ...(sale ? [
+        sale.items.map((i) => `- ${i.title} (${i.offerId}): ${money(i.amountMinor, sale.currency)}, your share ${money(i.shareMinor, sale.currency)}`).join('\n'),
+        `Your share in total: ${money(sale.items.reduce((sum, i) => sum + i.shareMinor, 0), sale.currency)}. ` +
+          'The entries are in your payout list.',
+      ] : ['The entries are in your payout list.']),
+    ],
+  }),
 };
 
 interface LanguageSetup {
@@ -238,6 +273,11 @@ export function renderMail(template: MailTemplate, language: Language, data: Mai
   const helpers: Helpers = {
     p: (party) => `${party.name} (${party.clientId})`,
     date: (iso) => format.format(new Date(iso)),
+    money: (minor, currency) => {
+      const money = new Intl.NumberFormat(lang.locale, { style: 'currency', currency });
+      // Plain text: an ordinary space where Intl puts a (narrow) no-break space ("13,99 €").
+      return money.format(minor / 10 ** (money.resolvedOptions().maximumFractionDigits ?? 2)).replace(/[\u00a0\u202f]/g, ' ');
+    },
   };
   const { subject, paragraphs } = lang.templates[template](data, helpers);
   const [greeting, closing] = lang.frame(data.connectionId);

@@ -9,8 +9,10 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Kysely } from 'kysely';
+import type { Transporter } from 'nodemailer';
 import { v7 as uuidv7 } from 'uuid';
 import { getPartyFacts } from '../db/client.repository.ts';
+import { findMail } from '../db/mail-log.repository.ts';
 import { recordOrder, type OrderRecord } from '../db/order.repository.ts';
 import type { Database } from '../db/schema.ts';
 import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
@@ -19,11 +21,33 @@ import { costCenterFor, type OfferProduct } from '../domain/offer.ts';
 import type { OrderView } from '../domain/payout.ts';
 import { clientFacts } from '../rules/connection-facts.ts';
 import type { ClientFacts, OfferFacts } from '../rules/facts.ts';
+import { deliverMail } from './connection.activities.ts';
+import { MAIL_TEMPLATES, renderMail, type MailTemplate, type SaleMailData } from './mail-templates.ts';
 import { authorizeSaleUpdate, saleUpdateId, type SaleAuthorization } from '../workflows/messages.ts';
 
 export interface PurchaseActivityDeps {
   db: Kysely<Database>;
   temporal: { client: Client; taskQueue: string };
+  mailer: Transporter;
+  mailFrom: string;
+}
+
+/** The system mail of one sale to one party (rule `purchase.record`), sent by `purchaseMailWorkflow`. */
+export interface SaleMail {
+  sellerClientId: string;
+  /** The source whose offers were sold: with seller and order, what the mail is about. */
+  sourceClientId: string;
+  /** The connection (source → seller) that authorized the sale. */
+  connectionId: string;
+  template: MailTemplate;
+  recipientClientId: string;
+  otherClientId: string;
+  sale: SaleMailData;
+}
+
+/** Derived from purchase, source and template, so a resend carries the same id and is recognisable. */
+export function saleMailMessageId(sellerClientId: string, orderId: string, sourceClientId: string, template: MailTemplate): string {
+  return `<purchase.${sellerClientId}.${orderId}.${sourceClientId}.${template}@ccx>`;
 }
 
 /** What the payout rules of a purchase read, loaded once per run. */
@@ -42,7 +66,7 @@ const UPDATE_DEADLINE_MS = 8_000;
 const refusal = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : undefined });
 
-export function createPurchaseActivities({ db, temporal }: PurchaseActivityDeps) {
+export function createPurchaseActivities({ db, temporal, mailer, mailFrom }: PurchaseActivityDeps) {
   return {
     async loadPurchaseFacts(input: { sellerClientId: string; sourceClientIds: string[]; offerIds: string[] }): Promise<LoadedPurchaseFacts> {
       const party = async (id: string): Promise<ClientFacts> => {
@@ -111,6 +135,30 @@ export function createPurchaseActivities({ db, temporal }: PurchaseActivityDeps)
       if (outcome.ok) return outcome.order;
       if (outcome.code === 'ITEM_UNAVAILABLE') throw refusal(ErrorCode.ITEM_UNAVAILABLE, outcome.message, { offerId: outcome.offerId });
       throw refusal(ErrorCode.ORDER_CONFLICT, outcome.message);
+    },
+
+    /**
+     * The mail of one sale, in the recipient's language; at least once, like `sendSystemMail`: a
+     * logged Message-ID is not sent again, a 5xx answer is a non-retryable `MAIL_REJECTED`.
+     */
+    async sendSaleMail(mail: SaleMail): Promise<{ messageId: string; skipped: boolean }> {
+      const messageId = saleMailMessageId(mail.sellerClientId, mail.sale.orderId, mail.sourceClientId, mail.template);
+      if (await findMail(db, messageId)) return { messageId, skipped: true };
+      if (!MAIL_TEMPLATES.includes(mail.template)) {
+        throw ApplicationFailure.create({ type: 'MAIL_TEMPLATE_UNKNOWN', message: `no mail template ${mail.template}`, nonRetryable: true });
+      }
+      const party = async (id: string) => {
+        const p = await getPartyFacts(db, id, CROSS_CLIENT_MODULE);
+        if (!p) throw ApplicationFailure.create({ type: ErrorCode.NOT_FOUND, message: `client ${id} not found`, nonRetryable: true });
+        return p;
+      };
+      const recipient = await party(mail.recipientClientId);
+      const other = await party(mail.otherClientId);
+      const { subject, text } = renderMail(mail.template, recipient.language, {
+        recipient, other, connectionId: mail.connectionId, offerAccess: true, expiresAt: null, sale: mail.sale,
+      });
+      await deliverMail({ db, mailer, mailFrom }, { messageId, connectionId: mail.connectionId, template: mail.template, recipient, subject, text });
+      return { messageId, skipped: false };
     },
   };
 }

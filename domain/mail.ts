@@ -5,5 +5,6 @@
  */
 export const MAIL_TEMPLATES = [
   'invitation', 'accepted', 'declined', 'withdrawn', 'expired', 'offerAccessChanged', 'blocked', 'unblocked', 'ended',
+  'saleRecorded',
 ] as const;
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];

@@ -14,8 +14,8 @@ import { makeError, SourceLines, type RulesError, type RulesWarning } from './er
 export type { RulesWarning };
 import type { GuardEvent } from './facts.ts';
 import {
-  DEFAULT_RULE_CODE, LIMITS, NOTIFICATION_EVENTS, type CompiledGuard, type CompiledNotification, type CompiledRuleSet,
-  type RuleCode,
+  DEFAULT_RULE_CODE, LIMITS, NOTIFICATION_EVENTS, SALE_MAIL_TEMPLATES, templateFitsEvent, type CompiledGuard,
+  type CompiledNotification, type CompiledRuleSet, type NotificationEvent, type RuleCode,
 } from './model.ts';
 import { issueSpecs, ruleSetSchema, type Path } from './schema.ts';
 import { Locator } from './yaml-locate.ts';
@@ -84,6 +84,16 @@ function load(source: string, file: string): LoadResult {
     }
   }
   checkRules(data, at);
+  if (parsed.success) {
+    for (const [event, n] of Object.entries(parsed.data.notifications ?? {}) as Array<[NotificationEvent, NotificationInput | undefined]>) {
+      if (!n || templateFitsEvent(event, n.template)) continue;
+      at.report(['notifications', event, 'template'], {
+        code: 'RULES_BAD_TEMPLATE',
+        message: `\`${event}\` cannot send the mail template \`${n.template}\`: it is written for ${event.startsWith('purchase.') ? 'connection events' : 'a sale'}`,
+        hint: event.startsWith('purchase.') ? `use ${SALE_MAIL_TEMPLATES.map((t) => `\`${t}\``).join(', ')}` : 'use a connection mail template',
+      });
+    }
+  }
   if (!parsed.success || at.errors.length > 0) return { ok: false, errors: at.sorted() };
   // A new command that mails must not invalidate every published rule set: unrouted, it sends
   // nothing, and the author hears about it here.

@@ -24,23 +24,40 @@ export type RuleCode = (typeof RULE_CODES)[number];
 export const DEFAULT_RULE_CODE: RuleCode = 'RULE_REJECTED';
 
 /**
- * The lifecycle events that may send a system mail: the invitation, its expiry and every command
- * declared with `mails` (machines/connection.commands.ts).
+ * The events that may send a system mail: the invitation, its expiry and every command declared
+ * with `mails` (machines/connection.commands.ts), and the purchase's record of a sale (one mail
+ * per purchase and source: "your offers were sold").
  */
-export type NotificationEvent = `connection.${(typeof CONNECTION_LIFECYCLE_EVENTS)[number] | FlaggedCommands<ConnectionCommands, 'mails'>}`;
-export const NOTIFICATION_EVENTS: readonly NotificationEvent[] = [
+export type ConnectionNotificationEvent = `connection.${(typeof CONNECTION_LIFECYCLE_EVENTS)[number] | FlaggedCommands<ConnectionCommands, 'mails'>}`;
+export const PURCHASE_NOTIFICATION_EVENTS = ['purchase.record'] as const;
+export type PurchaseNotificationEvent = (typeof PURCHASE_NOTIFICATION_EVENTS)[number];
+export type NotificationEvent = ConnectionNotificationEvent | PurchaseNotificationEvent;
+const CONNECTION_NOTIFICATION_EVENTS: readonly ConnectionNotificationEvent[] = [
   ...CONNECTION_LIFECYCLE_EVENTS,
   ...flaggedCommands(connectionCommands, 'mails'),
 ].map((event) => `connection.${event}` as const);
+export const NOTIFICATION_EVENTS: readonly NotificationEvent[] = [...CONNECTION_NOTIFICATION_EVENTS, ...PURCHASE_NOTIFICATION_EVENTS];
 
 /** The notification event of a connection lifecycle event, if it is one that may mail. */
-export const notificationEventOf = (event: string): NotificationEvent | null =>
-  NOTIFICATION_EVENTS.find((e) => e === `connection.${event}`) ?? null;
+export const notificationEventOf = (event: string): ConnectionNotificationEvent | null =>
+  CONNECTION_NOTIFICATION_EVENTS.find((e) => e === `connection.${event}`) ?? null;
+
+/**
+ * Templates written for one kind of event: a sale mail needs the sale, a connection mail cannot
+ * have one. The loader refuses a rule that routes an event to a template of the other kind.
+ */
+export const SALE_MAIL_TEMPLATES: readonly MailTemplate[] = ['saleRecorded'];
+export const templateFitsEvent = (event: NotificationEvent, template: MailTemplate): boolean =>
+  SALE_MAIL_TEMPLATES.includes(template) === event.startsWith('purchase.');
 
 /** The templates a notification may name: the machine's mails. */
 export const MAIL_TEMPLATE_NAMES = MAIL_TEMPLATES;
 
-/** `otherParty`: whichever party did not act (block, unblock, end can come from either side). */
+/**
+ * `otherParty`: whichever party did not act (block, unblock, end can come from either side). For a
+ * purchase event, `source` is the owner of the offers sold, `target` the seller (the connection's
+ * target), and `otherParty` the source (the seller acted).
+ */
 export const RECIPIENTS = ['source', 'target', 'otherParty'] as const;
 export type Recipient = (typeof RECIPIENTS)[number];
 

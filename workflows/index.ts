@@ -4,3 +4,4 @@ export { moduleFanoutWorkflow } from './module-fanout.workflow.ts';
 export { cartWorkflow } from './cart.workflow.ts';
 export { availabilityFanoutWorkflow } from './availability-fanout.workflow.ts';
 export { purchaseWorkflow } from './purchase.workflow.ts';
+export { purchaseMailWorkflow } from './purchase-mail.workflow.ts';

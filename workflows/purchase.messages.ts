@@ -11,6 +11,9 @@ import type { PurchaseItemFacts } from '../rules/facts.ts';
 /** One run per order ever (reuse policy REJECT_DUPLICATE): the id is the lock of the order. */
 export const purchaseWorkflowId = (sellerClientId: ClientId, orderId: string): string => `purchase:${sellerClientId}:${orderId}`;
 
+/** The run that sends the mails of one purchase (child of the purchase run, abandoned when it closes). */
+export const purchaseMailWorkflowId = (sellerClientId: ClientId, orderId: string): string => `purchase-mail:${sellerClientId}:${orderId}`;
+
 export interface PurchaseWorkflowInput {
   /** The seller: the client whose cart sold the items. */
   sellerClientId: ClientId;

@@ -9,18 +9,22 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  log,
+  ParentClosePolicy,
   proxyActivities,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PurchaseActivities } from '../activities/purchase.activities.ts';
+import type { PurchaseActivities, SaleMail } from '../activities/purchase.activities.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import { tryCreateEvaluator, type RulesEvaluator } from '../rules/evaluator.ts';
 import type { PurchaseFacts } from '../rules/facts.ts';
-import type { CompiledRuleSet } from '../rules/model.ts';
+import { templateFitsEvent, type CompiledRuleSet } from '../rules/model.ts';
 import { activityPresets, searchAttributes } from '../temporal.config.ts';
 import { refusalFailure } from './errors.ts';
-import type { PurchaseResult, PurchaseStatus, PurchaseWorkflowInput } from './purchase.messages.ts';
+import { purchaseMailWorkflow } from './purchase-mail.workflow.ts';
+import { purchaseMailWorkflowId, type PurchaseResult, type PurchaseStatus, type PurchaseWorkflowInput } from './purchase.messages.ts';
 
 const store = proxyActivities<PurchaseActivities>(activityPresets.database);
 
@@ -101,6 +105,42 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
       payments,
     });
     setStatus('recorded');
+
+    // The configured mails: per source, as ITS connection's pinned rule set routes `purchase.record`.
+    const mails: SaleMail[] = sources.flatMap((sourceClientId): SaleMail[] => {
+      const notification = evaluatorOf(evaluators, saleOf.get(sourceClientId)!.ruleSet).notification('purchase.record');
+      if (!notification?.enabled || !templateFitsEvent('purchase.record', notification.template)) return [];
+      const toSeller = notification.recipient === 'target';
+      return [{
+        sellerClientId,
+        sourceClientId,
+        connectionId: saleOf.get(sourceClientId)!.connectionId,
+        template: notification.template,
+        recipientClientId: toSeller ? sellerClientId : sourceClientId,
+        otherClientId: toSeller ? sourceClientId : sellerClientId,
+        sale: {
+          orderId: request.orderId,
+          currency: request.currency,
+          items: payments
+            .filter((p) => p.sourceClientId === sourceClientId)
+            .map((p) => ({ offerId: p.offerId, title: facts.offers[p.offerId]!.facts.title, amountMinor: p.amountMinor, shareMinor: p.shareMinor })),
+        },
+      }];
+    });
+    if (mails.length > 0) {
+      // A child that outlives this run: the answer waits only for its start, never for SMTP.
+      try {
+        await startChild(purchaseMailWorkflow, {
+          workflowId: purchaseMailWorkflowId(sellerClientId, request.orderId),
+          args: [{ mails }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          staticSummary: `mails of order ${request.orderId}`,
+        });
+      } catch (err) {
+        // Only an existing run of that id (this order's mails already under way): never fails the purchase.
+        log.warn('purchase mails not started', { orderId: request.orderId, error: String(err) });
+      }
+    }
     return { order, requestHash: input.requestHash, startToken: input.startToken ?? null };
   } catch (err) {
     // A refusal (ours, or an activity's non-retryable one) fails the run with its code as type.

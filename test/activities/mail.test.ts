@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createConnectionActivities, mailMessageId, type SystemMail } from '../../activities/connection.activities.ts';
+import { saleMailMessageId } from '../../activities/purchase.activities.ts';
 import { MAIL_TEMPLATES, renderMail, type MailTemplate } from '../../activities/mail-templates.ts';
 import { createMailTransport, DEFAULT_MAIL_FROM } from '../../activities/mailer.ts';
 import { findMail } from '../../db/mail-log.repository.ts';
@@ -55,6 +56,7 @@ const keyword: Record<MailTemplate, Record<Language, string>> = {
   blocked: { de: 'gesperrt', en: 'blocked' },
   unblocked: { de: 'aufgehoben', en: 'unblocked' },
   ended: { de: 'beendet', en: 'ended' },
+  saleRecorded: { de: 'Verkauf', en: 'sold' },
 };
 
 const cases = MAIL_TEMPLATES.flatMap((template) => (['de', 'en'] as const).map((language) => ({ template, language })));
@@ -139,5 +141,27 @@ describe('mail texts', () => {
     expect(off.subject).toContain(language === 'de' ? 'entzogen' : 'revoked');
     expect(on.text).not.toContain(language === 'de' ? 'entzogen' : 'revoked');
     expect(off.text).toContain(language === 'de' ? 'entzogen' : 'revoked');
+  });
+
+  test.for([
+    ['de', ['Verkauf Ihrer Angebote durch Harbour Press (Bestellung ORD-7)', 'Bestellung ORD-7', '- Partnerabo (OFFER-1): 19,99 €, Ihr Anteil 13,99 €', '- Print (OFFER-2): 1.200,00 €, Ihr Anteil 600,00 €', 'Ihr Anteil insgesamt: 613,99 €']],
+    ['en', ['Harbour Press sold your offers (order ORD-7)', 'order ORD-7', '- Partnerabo (OFFER-1): €19.99, your share €13.99', '- Print (OFFER-2): €1,200.00, your share €600.00', 'Your share in total: €613.99']],
+  ] as const)('the sale mail names both clients, the order, each offer sold with amount and share (%s)', ([language, expected]) => {
+    const d = data(language);
+    const sale = { orderId: 'ORD-7', currency: 'EUR', items: [
+      { offerId: 'OFFER-1', title: 'Partnerabo', amountMinor: 1999, shareMinor: 1399 },
+      { offerId: 'OFFER-2', title: 'Print', amountMinor: 120_000, shareMinor: 60_000 },
+    ] };
+    const { subject, text } = renderMail('saleRecorded', language, { ...d, sale });
+    expect(subject).toBe(expected[0]);
+    for (const line of expected.slice(1)) expect(text).toContain(line);
+    expect(text).toContain(`${d.recipient.name} (${d.recipient.clientId})`);
+    expect(text).toContain(`${d.other.name} (${d.other.clientId})`);
+    // minor units follow the currency: yen have none
+    expect(renderMail('saleRecorded', language, { ...d, sale: { ...sale, currency: 'JPY' } }).text).toMatch(/1[.,]999/);
+  });
+
+  test('the Message-ID of a sale mail is derived from seller, order, source and template', () => {
+    expect(saleMailMessageId('SELLER1', 'ORD-7', 'SOURCE1', 'saleRecorded')).toBe('<purchase.SELLER1.ORD-7.SOURCE1.saleRecorded@ccx>');
   });
 });

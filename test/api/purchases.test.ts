@@ -8,12 +8,14 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { saleMailMessageId } from '../../activities/purchase.activities.ts';
 import { DEFAULT_RULES_FILE } from '../../api/rule-set.service.ts';
 import { loadRuleSet } from '../../rules/loader.ts';
 import type { CompiledRuleSet } from '../../rules/model.ts';
 import { searchAttributes } from '../../temporal.config.ts';
 import { upgradeRulesUpdate } from '../../workflows/messages.ts';
-import { purchaseWorkflowId } from '../../workflows/purchase.messages.ts';
+import type { purchaseMailWorkflow } from '../../workflows/purchase-mail.workflow.ts';
+import { purchaseMailWorkflowId, purchaseWorkflowId } from '../../workflows/purchase.messages.ts';
 import { companyOverHttp, startTestStack, type HttpParty, type TestStack } from '../support/stack.ts';
 import { call } from './support.ts';
 
@@ -32,8 +34,10 @@ async function ok<T = any>(p: HttpParty, method: Method, url: string, body?: unk
 }
 
 const defaultRules = readFileSync(DEFAULT_RULES_FILE, 'utf8');
-function rulesWithPayouts(name: string, payouts: string): CompiledRuleSet {
-  const source = defaultRules.replace('name: default', `name: ${name}`).replace(/\npayouts:[\s\S]*$/, `\npayouts:\n${payouts}`);
+function rulesWithPayouts(name: string, payouts: string, saleMail = true): CompiledRuleSet {
+  const rules = saleMail ? defaultRules : defaultRules.replace('recipient: source, enabled: true }\n\n', 'recipient: source, enabled: false }\n\n');
+  if (rules === defaultRules && !saleMail) throw new Error('the default rules no longer end their notifications with purchase.record');
+  const source = rules.replace('name: default', `name: ${name}`).replace(/\npayouts:[\s\S]*$/, `\npayouts:\n${payouts}`);
   const loaded = loadRuleSet(source);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
   return loaded.ruleSet;
@@ -51,7 +55,7 @@ const v2 = rulesWithPayouts(
  * first; v2 pinned after the first connection started), an offer of each shared with the seller,
  * an own offer, and an active cart holding all three (the external ones optional).
  */
-async function world() {
+async function world(ruleSets: [CompiledRuleSet, CompiledRuleSet] = [v1, v2]) {
   const company = await companyOverHttp(stack, ['QuelleA', 'QuelleB', 'Verkauf', 'Fremder']);
   const [sourceA, sourceB, seller, stranger] = company.clients as [HttpParty, HttpParty, HttpParty, HttpParty];
   const connect = async (source: HttpParty, ruleSet: CompiledRuleSet) => {
@@ -60,8 +64,8 @@ async function world() {
     await stack.engine.client.workflow.getHandle(c.workflowId).executeUpdate(upgradeRulesUpdate, { args: [{ ruleSet }] });
     return c;
   };
-  const connA = await connect(sourceA, v1);
-  const connB = await connect(sourceB, v2);
+  const connA = await connect(sourceA, ruleSets[0]);
+  const connB = await connect(sourceB, ruleSets[1]);
   const offer = (owner: HttpParty, body: object) =>
     ok(owner, 'POST', '/v1/offers', { priceMinor: 999, currency: 'EUR', crossClient: false, products: [{ name: 'Abo', costCenter: 'KST-1' }], ...body }, 201);
   const extA = await offer(sourceA, {
@@ -199,6 +203,55 @@ describe('purchases', () => {
     await ok(w.seller, 'POST', `/v1/carts/${draft.id}/archive`);
     const archived = await as(w.seller, 'POST', `/v1/carts/${draft.id}/purchases`, purchaseBody(orderId, [[w.own, 1]]));
     expect([archived.statusCode, archived.json().error.code]).toEqual([409, 'INVALID_TRANSITION']);
+  });
+});
+
+describe('purchase mails', () => {
+  const saleMailId = (w: World, orderId: string, source: HttpParty) => saleMailMessageId(w.seller.id, orderId, source.id, 'saleRecorded');
+  const mailRun = (w: World, orderId: string) =>
+    stack.engine.client.workflow.getHandle<typeof purchaseMailWorkflow>(purchaseMailWorkflowId(w.seller.id, orderId)).result();
+
+  test('each source of a sale gets one mail, in its language, with its share; the answer does not wait for SMTP', async () => {
+    const w = await world();
+    const orderId = `M-${randomUUID().slice(0, 8)}`;
+    const smtp = stack.engine.smtp;
+    smtp.hold(); // the SMTP server takes nothing in: the purchase still answers
+    try {
+      await ok(w.seller, 'POST', `/v1/carts/${w.cart.id}/purchases`, purchaseBody(orderId, [[w.own, 999], [w.extA, 1999], [w.extB, 120_000]]), 201);
+    } finally {
+      smtp.release();
+    }
+    const [a] = await smtp.waitFor((m) => m.messageId === saleMailId(w, orderId, w.sourceA));
+    const [b] = await smtp.waitFor((m) => m.messageId === saleMailId(w, orderId, w.sourceB));
+    expect(a).toMatchObject({ to: w.sourceA.email, template: 'saleRecorded', contentLanguage: 'de' });
+    expect(a!.subject).toContain(orderId);
+    expect(a!.text).toContain(`- Partnerabo A (${w.extA.id}): 19,99 €, Ihr Anteil 13,99 €`);
+    expect(a!.text).not.toContain(w.extB.id);
+    expect(b).toMatchObject({ to: w.sourceB.email, template: 'saleRecorded', contentLanguage: 'en' });
+    expect(b!.text).toContain(`- Partnerabo B (${w.extB.id}): €1,200.00, your share €600.00`);
+    expect(await mailRun(w, orderId)).toEqual({ sent: [a!.messageId, b!.messageId].sort(), refused: [] });
+    expect(smtp.mails.filter((m) => m.messageId.includes(orderId))).toHaveLength(2);
+
+    // The same order again answers the recorded order and mails nobody again.
+    await ok(w.seller, 'POST', `/v1/carts/${w.cart.id}/purchases`, purchaseBody(orderId, [[w.own, 999], [w.extA, 1999], [w.extB, 120_000]]), 200);
+    expect(smtp.mails.filter((m) => m.messageId.includes(orderId))).toHaveLength(2);
+  });
+
+  test('a connection whose rule set switches `purchase.record` off mails nothing; a refused mail (5xx) is skipped', async () => {
+    const w = await world([rulesWithPayouts('no-sale-mail', '  - id: all\n    when: "true"\n    shareBasisPoints: "10000"\n', false), v2]);
+    const smtp = stack.engine.smtp;
+    const orderId = `N-${randomUUID().slice(0, 8)}`;
+    await ok(w.seller, 'POST', `/v1/carts/${w.cart.id}/purchases`, purchaseBody(orderId, [[w.own, 1], [w.extA, 1999], [w.extB, 1000]]), 201);
+    expect(await mailRun(w, orderId)).toEqual({ sent: [saleMailId(w, orderId, w.sourceB)], refused: [] });
+    expect(smtp.mails.filter((m) => m.messageId.includes(orderId)).map((m) => m.to)).toEqual([w.sourceB.email]);
+
+    smtp.refuse(w.sourceB.email);
+    const refusedOrder = `R-${randomUUID().slice(0, 8)}`;
+    const order = await ok(w.seller, 'POST', `/v1/carts/${w.cart.id}/purchases`, purchaseBody(refusedOrder, [[w.own, 1], [w.extA, 1999], [w.extB, 1000]]), 201);
+    expect(order.payouts).toHaveLength(2);
+    expect(await mailRun(w, refusedOrder)).toEqual({ sent: [], refused: [{ sourceClientId: w.sourceB.id, reason: expect.stringMatching(/^MAIL_REJECTED: SMTP 550/) }] });
+    const description = await stack.engine.client.workflow.getHandle(purchaseWorkflowId(w.seller.id, refusedOrder)).describe();
+    expect(description.status.name).toBe('COMPLETED');
   });
 });
 

@@ -77,8 +77,13 @@ describe('the default rule set routes every mail of the lifecycle', () => {
     expect(rules.notification(notificationEventOf(event)!)).toEqual({ template, recipient, enabled: true });
   });
 
+  test('each sale mails the source whose offers were sold', () => {
+    expect(rules.notification('purchase.record')).toEqual({ template: 'saleRecorded', recipient: 'source', enabled: true });
+  });
+
   test('every event that may mail is routed, and loads without warnings', () => {
-    expect(NOTIFICATION_EVENTS.map((e) => e.replace('connection.', '')).sort()).toEqual(Object.keys(DOMAIN_MAILS).sort());
+    expect(NOTIFICATION_EVENTS.filter((e) => e.startsWith('connection.')).map((e) => e.replace('connection.', '')).sort()).toEqual(Object.keys(DOMAIN_MAILS).sort());
+    expect(NOTIFICATION_EVENTS.filter((e) => !e.startsWith('connection.'))).toEqual(['purchase.record']);
     const loaded = loadRuleSet(readFileSync(DEFAULT_RULES_FILE, 'utf8'));
     expect(loaded.ok && loaded.warnings).toEqual([]);
   });

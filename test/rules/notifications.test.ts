@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { NOTIFICATION_EVENTS } from '../../rules/model.ts';
 import { loadRuleSet } from '../../rules/loader.ts';
-import { errorsOf, evaluatorFor, HEADER } from './support.ts';
+import { errorsOf, evaluatorFor, FULL_HEADER as HEADER } from './support.ts';
 
 describe('notifications', () => {
   test('each lifecycle event names its mail template and recipient', () => {
@@ -9,6 +9,7 @@ describe('notifications', () => {
     expect(rules.notification('connection.invite')).toEqual({ template: 'invitation', recipient: 'target', enabled: true });
     expect(rules.notification('connection.accept')).toEqual({ template: 'accepted', recipient: 'source', enabled: true });
     expect(rules.notification('connection.block')).toEqual({ template: 'blocked', recipient: 'otherParty', enabled: true });
+    expect(rules.notification('purchase.record')).toEqual({ template: 'saleRecorded', recipient: 'source', enabled: true });
   });
 
   test('a mail is on unless switched off', () => {
@@ -37,6 +38,29 @@ describe('notifications', () => {
     expect(warning).toMatchObject({ code: 'RULES_NOTIFICATION_MISSING', file: 'short.rules.yaml', path: 'notifications' });
     expect(warning!.line).toBe(source.split('\n').indexOf('notifications:') + 1);
     expect(evaluatorFor(source).notification('connection.withdraw')).toBeNull();
+  });
+
+  test('a rule set published before sales mailed (no `purchase.record`) loads: sales send no mail, with a warning', () => {
+    const source = HEADER.replace('  purchase.record: { template: saleRecorded, recipient: source }\n', '');
+    const loaded = loadRuleSet(source);
+    expect(loaded.ok && loaded.warnings.map((w) => [w.code, w.message])).toEqual([
+      ['RULES_NOTIFICATION_MISSING', '`purchase.record` owes a mail but is not listed: it sends none'],
+    ]);
+    expect(evaluatorFor(source).notification('purchase.record')).toBeNull();
+  });
+
+  test('the sale mail may go to the seller (target) or be switched off', () => {
+    expect(evaluatorFor(HEADER.replace('{ template: saleRecorded, recipient: source }', '{ template: saleRecorded, recipient: target }')).notification('purchase.record'))
+      .toEqual({ template: 'saleRecorded', recipient: 'target', enabled: true });
+    expect(evaluatorFor(HEADER.replace('{ template: saleRecorded, recipient: source }', '{ template: saleRecorded, recipient: source, enabled: false }')).notification('purchase.record')?.enabled)
+      .toBe(false);
+  });
+
+  test('a template written for the other kind of event is refused', () => {
+    const [sale] = errorsOf(HEADER.replace('{ template: saleRecorded, recipient: source }', '{ template: accepted, recipient: source }'));
+    expect(sale).toMatchObject({ code: 'RULES_BAD_TEMPLATE', path: 'notifications.purchase.record.template', hint: 'use `saleRecorded`' });
+    const [connection] = errorsOf(HEADER.replace('{ template: ended, recipient: otherParty }', '{ template: saleRecorded, recipient: otherParty }'));
+    expect(connection).toMatchObject({ code: 'RULES_BAD_TEMPLATE', path: 'notifications.connection.end.template' });
   });
 
   test('a rule set without notifications loads: it sends no mail at all, with one warning per event', () => {

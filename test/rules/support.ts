@@ -30,6 +30,9 @@ notifications:
   connection.unblock: { template: unblocked, recipient: otherParty }
   connection.end: { template: ended, recipient: otherParty }
 `;
+/** HEADER with the sale mail routed too: every event that may mail is listed. */
+export const FULL_HEADER = `${HEADER}  purchase.record: { template: saleRecorded, recipient: source }
+`;
 
 export function compile(source: string): CompiledRuleSet {
   const result = loadRuleSet(source, { file: 'test.rules.yaml' });

@@ -2,7 +2,6 @@
  * Activities of the connection workflow: everything it does with I/O. The workflow imports only
  * `typeof` the object returned here (type-only: nothing of this file enters the sandbox).
  */
-import { log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Kysely } from 'kysely';
@@ -124,18 +123,14 @@ export function createConnectionActivities({ db, mailer, mailFrom, temporal }: C
         return changes;
       });
       if (!touched || !temporal) return;
-      const starts = await startPairFanouts({ db, client: temporal.client, taskQueue: temporal.taskQueue }, [pair], { startDeadlineMs: 2_000 }).catch((err: unknown) => [
-        { outcome: 'failed', error: err },
-      ]);
-      for (const s of starts) {
-        if (s.outcome !== 'failed') continue;
-        const meta = { ...pair, error: String(s.error) };
-        try {
-          log.warn('availability fan-out not started; the relay will start it', meta);
-        } catch {
-          console.warn('availability fan-out not started; the relay will start it', meta); // called outside a worker
-        }
-      }
+      // Not awaited: a command's answer waits for its row, not for the fan-out's start (a Temporal
+      // round trip). A start lost with this process, or refused, is made by the relay.
+      void startPairFanouts({ db, client: temporal.client, taskQueue: temporal.taskQueue }, [pair], { startDeadlineMs: 2_000 })
+        .catch((err: unknown) => [{ outcome: 'failed', error: err }])
+        .then((starts) => {
+          const failed = starts.filter((s) => s.outcome === 'failed');
+          if (failed.length > 0) console.warn('availability fan-out not started; the relay will start it', { ...pair, error: String(failed[0]!.error) });
+        });
     },
 
     async sendSystemMail(mail: SystemMail): Promise<{ messageId: string; skipped: boolean }> {

@@ -116,3 +116,9 @@ export function requirePrincipal(db: Kysely<Database>, kind: Principal['kind']) 
     request.principal = principal;
   };
 }
+
+/** The acting client of a client route (its group's hook admits client principals only). */
+export function callerOf(request: FastifyRequest): string {
+  if (request.principal.kind !== 'client') throw new Error('client routes run only for client principals');
+  return request.principal.clientId;
+}

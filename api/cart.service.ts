@@ -12,6 +12,7 @@ import type { Database } from '../db/schema.ts';
 import type { CartItem, CartItemRequest, CartView } from '../domain/cart.ts';
 import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
 import { ErrorCode } from '../domain/errors.ts';
+import { isUuid } from '../domain/ids.ts';
 import type { CartCommandName } from '../machines/cart.commands.ts';
 import { checkCartItems } from '../machines/cart.items.ts';
 import { cartFacts } from '../rules/cart-facts.ts';
@@ -23,6 +24,7 @@ import { cartWorkflow } from '../workflows/cart.workflow.ts';
 import { activeRules } from './active-rules.ts';
 import type { CommandCall } from './command-routes.ts';
 import { ApiError } from './errors.ts';
+import { withTemporalDeadline } from './temporal-deadline.ts';
 import type { CartCommands } from '../machines/cart.commands.ts';
 
 export interface CartServiceDeps {
@@ -31,16 +33,12 @@ export interface CartServiceDeps {
   temporalDeadlineMs: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const notFound = () => new ApiError(ErrorCode.NOT_FOUND, 'cart not found');
 
-function withDeadline<T>(deps: CartServiceDeps, fn: () => Promise<T>): Promise<T> {
-  return deps.temporal.client.withDeadline(Date.now() + deps.temporalDeadlineMs, fn);
-}
 
 /** The cart if the caller is its seller; 404 otherwise (never leak others' ids). */
 export async function visibleCart(db: Kysely<Database>, id: string, callerClientId: string) {
-  if (!UUID.test(id)) throw notFound();
+  if (!isUuid(id)) throw notFound();
   const row = await getCart(db, id);
   if (!row || row.client_id !== callerClientId) throw notFound();
   return row;
@@ -106,7 +104,7 @@ export async function createCart(
   };
   const workflowId = cartWorkflowId(cart.sellerClientId, cart.cartId);
   const created = { args: [{ cartId: cart.cartId }] as [{ cartId: string }], updateId: cart.updateId };
-  return withDeadline(deps, async () => {
+  return withTemporalDeadline(deps, async () => {
     try {
       const handle = await deps.temporal.client.workflow.start(cartWorkflow, {
         taskQueue: deps.temporal.taskQueue,
@@ -139,7 +137,7 @@ export async function runCartCommand(deps: CartServiceDeps, call: CommandCall<Ca
   const base = { cartId: row.id, actor: call.callerClientId };
   if (name === 'setItems') {
     const items = await resolveItems(deps.db, call.callerClientId, (call.body as { items: CartItemRequest[] }).items);
-    return withDeadline(deps, () => handle.executeUpdate(cartUpdates.setItems, { args: [{ ...base, items }], updateId: call.updateId }));
+    return withTemporalDeadline(deps, () => handle.executeUpdate(cartUpdates.setItems, { args: [{ ...base, items }], updateId: call.updateId }));
   }
-  return withDeadline(deps, () => handle.executeUpdate(cartUpdates[name], { args: [base], updateId: call.updateId }));
+  return withTemporalDeadline(deps, () => handle.executeUpdate(cartUpdates[name], { args: [base], updateId: call.updateId }));
 }

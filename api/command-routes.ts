@@ -3,9 +3,10 @@
  * schema and OpenAPI summary come from the declaration; the caller of `commandRoutes` only says
  * how to run a command. The acting client is the key's principal.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { commandNames, type CommandSpec, type CommandTable } from '../machines/commands.ts';
+import { callerOf } from './auth.ts';
 import { updateIdOf } from './idempotency.ts';
 import { ErrorBody, IdParam } from './schemas.ts';
 import { withZod } from './validation.ts';
@@ -21,10 +22,6 @@ export interface CommandCall<T extends CommandTable> {
   updateId: string;
 }
 
-export function callerOf(request: FastifyRequest): string {
-  if (request.principal.kind !== 'client') throw new Error('client routes run only for client principals');
-  return request.principal.clientId;
-}
 
 export function commandRoutes<T extends CommandTable>(
   app: FastifyInstance,

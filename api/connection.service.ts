@@ -14,6 +14,7 @@ import { checkInvitation } from '../rules/invitation.policy.ts';
 import { searchAttributes } from '../temporal.config.ts';
 import type { ConnectionView } from '../domain/connection.ts';
 import { ErrorCode } from '../domain/errors.ts';
+import { isUuid } from '../domain/ids.ts';
 import type { CommandFields } from '../machines/commands.ts';
 import type { ConnectionCommandName, ConnectionCommands } from '../machines/connection.commands.ts';
 import { connectionWorkflow } from '../workflows/connection.workflow.ts';
@@ -28,6 +29,7 @@ import { activeRules } from './active-rules.ts';
 import { checkCallbackUrl } from './callback-url.ts';
 import { ApiError, outcomeUnknown } from './errors.ts';
 import { encryptSecret } from './secrets.ts';
+import { withTemporalDeadline } from './temporal-deadline.ts';
 
 export interface ConnectionServiceDeps {
   db: Kysely<Database>;
@@ -47,15 +49,9 @@ export interface Invitation {
   updateId: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const notFound = () => new ApiError(ErrorCode.NOT_FOUND, 'connection not found');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Every Temporal call of one request shares one deadline; past it the outcome is unknown (503). */
-function withDeadline<T>(deps: ConnectionServiceDeps, fn: (deadline: number) => Promise<T>): Promise<T> {
-  const deadline = Date.now() + deps.temporalDeadlineMs;
-  return deps.temporal.client.withDeadline(deadline, () => fn(deadline));
-}
 
 export async function invite(deps: ConnectionServiceDeps, inv: Invitation): Promise<ConnectionView> {
   const { db } = deps;
@@ -90,7 +86,7 @@ export async function invite(deps: ConnectionServiceDeps, inv: Invitation): Prom
     facts,
   };
   const summary = `${source.name} invites ${target?.name ?? inv.targetClientId}`;
-  const view = await withDeadline(deps, (deadline) => startInvitation(deps, input, summary, inv.updateId, deadline));
+  const view = await withTemporalDeadline(deps, (deadline) => startInvitation(deps, input, summary, inv.updateId, deadline));
   return finish(deps, inv, view);
 }
 
@@ -164,7 +160,7 @@ async function finish(deps: ConnectionServiceDeps, inv: Invitation, view: Connec
 
 /** The connection if the caller is one of its parties; 404 otherwise (never leak others' ids). */
 export async function visibleConnection(db: Kysely<Database>, id: string, callerClientId: string) {
-  if (!UUID.test(id)) throw notFound();
+  if (!isUuid(id)) throw notFound();
   const row = await getConnection(db, id);
   if (!row || (row.source_client_id !== callerClientId && row.target_client_id !== callerClientId)) throw notFound();
   return row;
@@ -183,5 +179,5 @@ export async function runCommand<K extends ConnectionCommandName>(
   const handle = deps.temporal.client.workflow.getHandle<typeof connectionWorkflow>(row.workflow_id);
   const update = connectionUpdates[cmd.name];
   const args = { ...cmd.fields, connectionId: row.id, actor: cmd.callerClientId };
-  return withDeadline(deps, () => handle.executeUpdate(update, { args: [args], updateId: cmd.updateId }));
+  return withTemporalDeadline(deps, () => handle.executeUpdate(update, { args: [args], updateId: cmd.updateId }));
 }

@@ -24,6 +24,7 @@ import { purchaseWorkflowId, type PurchaseWorkflowInput } from '../workflows/pur
 import { purchaseWorkflow } from '../workflows/purchase.workflow.ts';
 import { visibleCart } from './cart.service.ts';
 import { ApiError, fromTemporalError } from './errors.ts';
+import { withTemporalDeadline } from './temporal-deadline.ts';
 
 export interface PurchaseServiceDeps {
   db: Kysely<Database>;
@@ -84,7 +85,7 @@ export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: s
   const workflowId = purchaseWorkflowId(p.sellerClientId, p.body.orderId);
   const { client, taskQueue } = deps.temporal;
   try {
-    return await client.withDeadline(Date.now() + deps.temporalDeadlineMs, async () => {
+    return await withTemporalDeadline(deps, async () => {
       let handle;
       try {
         handle = await client.workflow.start(purchaseWorkflow, {

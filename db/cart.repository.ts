@@ -4,7 +4,8 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { CartItem, CartStatus, CartView } from '../domain/cart.ts';
-import { InvalidCursorError } from './connection.repository.ts';
+import { isUuid } from '../domain/ids.ts';
+import { decodeIdCursor, encodeIdCursor } from './id-cursor.ts';
 import type { CartRow, Database } from './schema.ts';
 
 /**
@@ -85,17 +86,11 @@ export async function listCarts(
 ): Promise<{ items: CartRow[]; nextCursor: string | null }> {
   let q = db.selectFrom('carts').selectAll().where('client_id', '=', query.clientId);
   if (query.status) q = q.where('status', '=', query.status);
-  if (query.cursor !== undefined) q = q.where('id', '<', decodeCursor(query.cursor));
+  if (query.cursor !== undefined) q = q.where('id', '<', decodeIdCursor(query.cursor));
   const rows = await q.orderBy('id', 'desc').limit(query.limit + 1).execute();
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
-  return { items: page, nextCursor: rows.length > query.limit && last ? Buffer.from(last.id).toString('base64url') : null };
-}
-
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw new InvalidCursorError();
-  return id;
+  return { items: page, nextCursor: rows.length > query.limit && last ? encodeIdCursor(last.id) : null };
 }
 
 /** An offer as a seller may put it into a cart: its own, or another's shared with it (and whether it can be sold now). */
@@ -112,7 +107,7 @@ export interface SellableOffer {
 
 /** The offers among `offerIds` the seller may use: its own, and cross-client offers shared with it. Others are absent. */
 export async function sellableOffers(db: Kysely<Database>, sellerClientId: string, offerIds: readonly string[]): Promise<Map<string, SellableOffer>> {
-  const ids = offerIds.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+  const ids = offerIds.filter(isUuid);
   if (ids.length === 0) return new Map();
   const rows = await sql<{ id: string; owner_client_id: string; title: string; price_minor: string; currency: string; available: boolean }>`
     select o.id, o.owner_client_id, o.title, o.price_minor, o.currency,

@@ -6,7 +6,8 @@
  */
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { costCenterFor, type ExternalOfferView, type OfferProduct, type OfferView } from '../domain/offer.ts';
-import { InvalidCursorError } from './connection.repository.ts';
+import { isUuid } from '../domain/ids.ts';
+import { decodeIdCursor, encodeIdCursor } from './id-cursor.ts';
 import type { Database, OfferRow } from './schema.ts';
 
 export type OfferRowWithTargets = OfferRow & { targets: string[] };
@@ -21,8 +22,7 @@ export interface OfferFields {
   selfServiceHint: string | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isOfferId = (id: string): boolean => UUID.test(id);
+export const isOfferId = isUuid;
 
 /** The offer's targets, sorted, as one JSON column (json is parsed by pg; no array parser needed). */
 const targetsOf = sql<string[]>`coalesce((select json_agg(t.target_client_id order by t.target_client_id) from offer_targets t where t.offer_id = offers.id), '[]'::json)`;
@@ -119,30 +119,19 @@ export interface OfferPageQuery {
 
 // Keyset over the offer id: UUIDv7 minted by the API, so id order is creation order (newest
 // first), and both listings ride an index ((owner_client_id, id), (target_client_id, offer_id)).
-const encodeCursor = (id: string): string => Buffer.from(JSON.stringify([id])).toString('base64url');
-
-function decodeCursor(cursor: string): string {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 1 && typeof value[0] === 'string' && isOfferId(value[0])) return value[0];
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError();
-}
 
 async function page<O extends { id: string }>(
   query: SelectQueryBuilder<Database, 'offers', O>,
   q: OfferPageQuery,
 ): Promise<{ items: O[]; nextCursor: string | null }> {
-  const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+  const after = q.cursor === undefined ? undefined : decodeIdCursor(q.cursor);
   const rows = await (after === undefined ? query : query.where('offers.id', '<', after))
     .orderBy('offers.id', 'desc')
     .limit(q.limit + 1)
     .execute();
   const items = rows.slice(0, q.limit);
   const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : null };
+  return { items, nextCursor: rows.length > q.limit && last ? encodeIdCursor(last.id) : null };
 }
 
 /** The client's own offers, newest first. */

@@ -5,6 +5,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { PaidStatus, PayoutRow, PayoutType } from '../domain/payout.ts';
+import { isUuid } from '../domain/ids.ts';
 import { InvalidCursorError } from './connection.repository.ts';
 import type { Database, PayoutRowRecord } from './schema.ts';
 
@@ -66,8 +67,7 @@ export interface Position {
   id: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isPayoutRowId = (id: string): boolean => UUID.test(id);
+export const isPayoutRowId = isUuid;
 
 // Keyset over (created_at, id), newest first. created_at has microseconds, a JS Date only
 // milliseconds: the cursor carries the exact microseconds, so rows within one millisecond are

@@ -5,10 +5,10 @@
 import type { FastifyInstance } from 'fastify';
 import { listCarts, toCartView } from '../../db/cart.repository.ts';
 import { cartCommands } from '../../machines/cart.commands.ts';
-import { requirePrincipal } from '../auth.ts';
+import { callerOf, requirePrincipal } from '../auth.ts';
 import { Cart, CartList, CreateCartBody, ListCartsQuery } from '../cart.schemas.ts';
 import { createCart, runCartCommand, visibleCart, type CartServiceDeps } from '../cart.service.ts';
-import { callerOf, commandErrors, commandRoutes } from '../command-routes.ts';
+import { commandErrors, commandRoutes } from '../command-routes.ts';
 import { mintedIdOf, registerIdempotency, updateIdOf } from '../idempotency.ts';
 import { IdParam } from '../schemas.ts';
 import { withZod } from '../validation.ts';

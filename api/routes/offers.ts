@@ -3,9 +3,9 @@
  * cross-client offers shared with the caller right now. The owner is the key's principal, never a
  * body field. Thin: validate, then offer.service.ts.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { listExternalOffers, listOwnOffers, toOfferView } from '../../db/offer.repository.ts';
-import { requirePrincipal } from '../auth.ts';
+import { callerOf, requirePrincipal } from '../auth.ts';
 import { mintedIdOf, registerIdempotency } from '../idempotency.ts';
 import { createOffer, patchOffer, readOffer, type OfferServiceDeps } from '../offer.service.ts';
 import {
@@ -17,16 +17,12 @@ import {
   OfferList,
   PatchOfferBody,
 } from '../offer.schemas.ts';
-import { ErrorBody, IdParam } from '../schemas.ts';
+import { IdParam } from '../schemas.ts';
 import { withZod } from '../validation.ts';
+import { commandErrors } from '../command-routes.ts';
 
 const tags = ['offers'];
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 503: ErrorBody };
-
-function callerOf(request: FastifyRequest): string {
-  if (request.principal.kind !== 'client') throw new Error('client routes run only for client principals');
-  return request.principal.clientId;
-}
+const errors = commandErrors;
 
 export function offerRoutes(deps: OfferServiceDeps) {
   return async function routes(instance: FastifyInstance): Promise<void> {

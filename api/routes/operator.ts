@@ -18,6 +18,7 @@ import { ErrorCode } from '../../domain/errors.ts';
 import type { ModuleFanoutInput } from '../../workflows/messages.ts';
 import { moduleFanoutWorkflow } from '../../workflows/module-fanout.workflow.ts';
 import { clientPrincipal, createApiKey, requirePrincipal } from '../auth.ts';
+import { withTemporalDeadline } from '../temporal-deadline.ts';
 import { ApiError, ApiOnlyCode } from '../errors.ts';
 import { mintedIdOf, registerIdempotency } from '../idempotency.ts';
 import { ApiKeyCreated, Client, Company, CompanyDetail, CreateClientBody, CreateCompanyBody, ErrorBody, ModuleName, NoContent, ShownOnceKey } from '../schemas.ts';
@@ -74,7 +75,7 @@ export function operatorRoutes(deps: OperatorDeps) {
     // The revision lets connections order switches that reach them out of order.
     const input: ModuleFanoutInput = { contractingCompanyId: companyId, module, active, revision };
     try {
-      await client.withDeadline(Date.now() + deps.temporalDeadlineMs, () =>
+      await withTemporalDeadline(deps, () =>
         client.workflow.start(moduleFanoutWorkflow, {
           taskQueue,
           workflowId: `modules:${companyId}:${module}:${mintedIdOf(request)}`,

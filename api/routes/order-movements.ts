@@ -3,10 +3,10 @@
  * payments. Only the order's seller (the key's principal); anyone else 404. Thin: validate, then
  * order-movement.service.ts.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { requirePrincipal } from '../auth.ts';
+import { callerOf, requirePrincipal } from '../auth.ts';
 import { registerIdempotency } from '../idempotency.ts';
 import { recordOrderMovement } from '../order-movement.service.ts';
 import {
@@ -18,16 +18,11 @@ import {
   RefundBody,
   RefundCreated,
 } from '../order-movement.schemas.ts';
-import { ErrorBody } from '../schemas.ts';
 import { withZod } from '../validation.ts';
+import { commandErrors } from '../command-routes.ts';
 
 const tags = ['orders'];
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 503: ErrorBody };
-
-function callerOf(request: FastifyRequest): string {
-  if (request.principal.kind !== 'client') throw new Error('client routes run only for client principals');
-  return request.principal.clientId;
-}
+const errors = commandErrors;
 
 export function orderMovementRoutes(deps: { db: Kysely<Database> }) {
   return async function routes(instance: FastifyInstance): Promise<void> {

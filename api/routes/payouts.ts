@@ -4,10 +4,10 @@
  * principal; a row exists only for its two parties (others: 404 / nothing). Thin: validate, then
  * payout.service.ts.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { requirePrincipal } from '../auth.ts';
+import { callerOf, requirePrincipal } from '../auth.ts';
 import { registerIdempotency } from '../idempotency.ts';
 import {
   ListPayoutsQuery,
@@ -27,11 +27,6 @@ import { withZod } from '../validation.ts';
 
 const tags = ['payouts'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
-
-function callerOf(request: FastifyRequest): string {
-  if (request.principal.kind !== 'client') throw new Error('client routes run only for client principals');
-  return request.principal.clientId;
-}
 
 export function payoutRoutes(deps: { db: Kysely<Database> }) {
   return async function routes(instance: FastifyInstance): Promise<void> {

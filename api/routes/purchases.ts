@@ -4,8 +4,8 @@
  * order again (same body), 409 ORDER_CONFLICT for the same order id with another body.
  */
 import type { FastifyInstance } from 'fastify';
-import { requirePrincipal } from '../auth.ts';
-import { callerOf, commandErrors } from '../command-routes.ts';
+import { callerOf, requirePrincipal } from '../auth.ts';
+import { commandErrors } from '../command-routes.ts';
 import { registerIdempotency } from '../idempotency.ts';
 import { Order, PurchaseBody } from '../purchase.schemas.ts';
 import { purchase, type PurchaseServiceDeps } from '../purchase.service.ts';

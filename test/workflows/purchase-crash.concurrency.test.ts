@@ -8,10 +8,9 @@
  * play "slow"), purchases on a second queue served by `ccx worker` processes.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { temporal } from '@temporalio/proto';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { buildApp } from '../../api/app.ts';
 import { createApiKey, operatorPrincipal } from '../../api/auth.ts';
 import { saleUpdateId } from '../../workflows/messages.ts';
@@ -21,12 +20,15 @@ import { call } from '../api/support.ts';
 import { startTestEngine, type TestEngine } from '../support/engine.ts';
 import type { HttpParty, TestStack } from '../support/stack.ts';
 import { companyOverHttp } from '../support/stack.ts';
+import { workerProcesses } from '../support/worker-process.ts';
 
 let engine: TestEngine;
 let app: FastifyInstance; // connections, offers, carts: the engine's queue
 let purchaseApp: FastifyInstance; // purchases: the worker processes' queue
 const purchaseQueue = `purchase-${randomUUID()}`;
-const children: ChildProcess[] = [];
+const workers = workerProcesses(() => engine);
+/** A `ccx worker` on the purchase queue only (no relay: this process serves purchases). */
+const startPurchaseWorker = () => workers.start({ CCX_TASK_QUEUE: purchaseQueue, CCX_FANOUT_RELAY_MS: '0' });
 
 beforeAll(async () => {
   engine = await startTestEngine();
@@ -36,42 +38,11 @@ beforeAll(async () => {
   await Promise.all([app.ready(), purchaseApp.ready()]);
 });
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  workers.killAll();
   await app?.close();
   await purchaseApp?.close();
   await engine?.stop();
 });
-
-/** A real worker process (`ccx worker`) on the purchase queue, resolved once it polls. */
-async function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/ccx.ts', 'worker'], {
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_NAMESPACE: engine.namespace,
-      DATABASE_URL: inject('databaseUrl'),
-      SMTP_URL: engine.smtp.url,
-      CCX_TASK_QUEUE: purchaseQueue,
-      CCX_FANOUT_RELAY_MS: '0', // this process serves purchases only
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('worker polling')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-  });
-  return child;
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 async function ok<T = any>(p: HttpParty, method: Method, url: string, body?: unknown, status = 200): Promise<T> {
@@ -95,7 +66,7 @@ test('a worker killed while a purchase awaits authorizeSale: the purchase comple
   const cart = await ok(seller, 'POST', `/v1/carts/${draft.id}/activate`);
 
   await engine.stopWorker(); // the connection's worker is "slow": its updates wait
-  const first = await startWorkerProcess();
+  const first = await startPurchaseWorker();
   const orderId = `CRASH-${randomUUID().slice(0, 8)}`;
   const body = { orderId, customerId: 'K', paymentMethod: 'IDEAL', currency: 'EUR', items: [{ offerId: own.id, amountMinor: 999 }, { offerId: external.id, amountMinor: 1999 }] };
   const post = () => call(purchaseApp, seller.apiKey, 'POST', `/v1/carts/${cart.id}/purchases`, body);
@@ -114,12 +85,12 @@ test('a worker killed while a purchase awaits authorizeSale: the purchase comple
       { timeout: 30_000, interval: 50 },
     )
     .toBe(temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
-  await kill(first);
+  await workers.kill(first);
   killedAt = Date.now();
   const timedOut = await pending;
   expect([timedOut.statusCode, timedOut.json().error.code], timedOut.body).toEqual([503, 'UNAVAILABLE']);
 
-  await startWorkerProcess();
+  await startPurchaseWorker();
   await engine.startWorker(); // the connection answers again
   const result = await handle.result();
   console.log(`[purchase-crash] killed ${killedAt - postedAt} ms after the post; completed ${Date.now() - postedAt} ms after it`);

@@ -3,55 +3,25 @@
  * a mail it has already received — and a new worker started: the lifecycle completes, every mail
  * arrives, and a mail sent twice carries the same Message-ID both times.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { getConnection, getConnectionHistory } from '../../db/connection.repository.ts';
 import { connectionUpdates } from '../../workflows/messages.ts';
 import { invite } from '../support/connections.ts';
 import { startTestEngine, type TestEngine } from '../support/engine.ts';
 import { createCompany } from '../support/fixtures.ts';
+import { workerProcesses } from '../support/worker-process.ts';
 
 let engine: TestEngine;
-const children: ChildProcess[] = [];
+const workers = workerProcesses(() => engine);
 
 beforeAll(async () => {
   engine = await startTestEngine({ worker: false });
 });
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  workers.killAll();
   engine.smtp.release();
   await engine?.stop();
 });
-
-/** A real worker process (`ccx worker`), resolved once it polls the task queue. */
-async function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/ccx.ts', 'worker'], {
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_NAMESPACE: engine.namespace,
-      DATABASE_URL: inject('databaseUrl'),
-      SMTP_URL: engine.smtp.url,
-      CCX_TASK_QUEUE: engine.taskQueue,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('worker polling')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-  });
-  return child;
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
 
 test('a worker killed mid-lifecycle loses nothing', { timeout: 180_000 }, async () => {
   const { clients } = await createCompany(engine.database.db, {
@@ -61,7 +31,7 @@ test('a worker killed mid-lifecycle loses nothing', { timeout: 180_000 }, async 
     ],
   });
   const [a, b] = [clients[0]!, clients[1]!];
-  const first = await startWorkerProcess();
+  const first = await workers.start();
   const { handle, view } = await invite(engine, { sourceClientId: a.id, targetClientId: b.id, offerAccess: true });
   const cmd = { connectionId: view.id };
   await handle.executeUpdate(connectionUpdates.accept, { args: [{ ...cmd, actor: b.id }] });
@@ -70,10 +40,10 @@ test('a worker killed mid-lifecycle loses nothing', { timeout: 180_000 }, async 
   engine.smtp.hold(); // the "blocked" mail will be received but never acknowledged
   await handle.executeUpdate(connectionUpdates.block, { args: [{ ...cmd, actor: b.id }] });
   await engine.smtp.waitFor((m) => m.messageId === `<${view.id}.3.blocked@ccx>`);
-  await kill(first);
+  await workers.kill(first);
   engine.smtp.release();
 
-  await startWorkerProcess();
+  await workers.start();
   await handle.executeUpdate(connectionUpdates.unblock, { args: [{ ...cmd, actor: b.id }] });
   await handle.executeUpdate(connectionUpdates.end, { args: [{ ...cmd, actor: a.id }] });
   expect(await handle.result()).toMatchObject({ status: 'ended', version: 5 });

@@ -1,0 +1,51 @@
+/**
+ * Real `ccx worker` processes for crash tests: started against the run's Temporal server and
+ * database, resolved once they poll their task queue, killed with SIGKILL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { inject } from 'vitest';
+import type { TestEngine } from './engine.ts';
+
+export interface WorkerProcesses {
+  start(env?: Record<string, string>): Promise<ChildProcess>;
+  kill(child: ChildProcess): Promise<void>;
+  /** SIGKILLs every process still alive (afterAll). */
+  killAll(): void;
+}
+
+export function workerProcesses(engine: () => TestEngine): WorkerProcesses {
+  const children: ChildProcess[] = [];
+  return {
+    async start(env = {}) {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'cli/ccx.ts', 'worker'], {
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: inject('temporalAddress'),
+          TEMPORAL_NAMESPACE: engine().namespace,
+          DATABASE_URL: inject('databaseUrl'),
+          SMTP_URL: engine().smtp.url,
+          CCX_TASK_QUEUE: engine().taskQueue,
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(child);
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('worker polling')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
+      });
+      return child;
+    },
+    kill(child) {
+      return new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      });
+    },
+    killAll() {
+      for (const child of children) child.kill('SIGKILL');
+    },
+  };
+}

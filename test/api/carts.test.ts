@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { availabilitySignal, cartStateQuery, cartUpgradeRulesUpdate } from '../../workflows/cart.messages.ts';
 import { compile, guardsFor } from '../rules/support.ts';
 import { companyOverHttp, startTestStack, type HttpParty, type TestStack } from '../support/stack.ts';
-import { call } from './support.ts';
+import { call, clientCalls, type Method } from './support.ts';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -15,15 +15,9 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-const as = (p: HttpParty, method: Method, url: string, body?: unknown) => call(stack.app, p.apiKey, method, url, body);
 const operator = (method: Method, url: string) => call(stack.app, stack.operatorKey, method, url);
 
-async function ok<T = any>(p: HttpParty, method: Method, url: string, body?: unknown, status = 200): Promise<T> {
-  const res = await as(p, method, url, body);
-  expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(status);
-  return res.json() as T;
-}
+const { as, ok } = clientCalls(() => stack.app);
 
 /** A source and a seller (target) connected with offer access, each with an offer; plus a stranger. */
 async function world() {

@@ -17,7 +17,7 @@ import { upgradeRulesUpdate } from '../../workflows/messages.ts';
 import type { purchaseMailWorkflow } from '../../workflows/purchase-mail.workflow.ts';
 import { purchaseMailWorkflowId, purchaseWorkflowId } from '../../workflows/purchase.messages.ts';
 import { companyOverHttp, startTestStack, type HttpParty, type TestStack } from '../support/stack.ts';
-import { call } from './support.ts';
+import { clientCalls } from './support.ts';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -25,13 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-const as = (p: HttpParty, method: Method, url: string, body?: unknown) => call(stack.app, p.apiKey, method, url, body);
-async function ok<T = any>(p: HttpParty, method: Method, url: string, body?: unknown, status = 200): Promise<T> {
-  const res = await as(p, method, url, body);
-  expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(status);
-  return res.json() as T;
-}
+const { as, ok } = clientCalls(() => stack.app);
 
 const defaultRules = readFileSync(DEFAULT_RULES_FILE, 'utf8');
 function rulesWithPayouts(name: string, payouts: string, saleMail = true): CompiledRuleSet {

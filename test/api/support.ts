@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client, Connection, defaultPayloadConverter } from '@temporalio/client';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { buildApp, type ApiDeps } from '../../api/app.ts';
 import { createApiKey, operatorPrincipal } from '../../api/auth.ts';
 import { setModule } from '../../db/company.repository.ts';
@@ -112,4 +112,20 @@ export async function terminateRunning(client: Client, query: string): Promise<v
   for await (const wf of client.workflow.list({ query: `${query} AND ExecutionStatus = "Running"` })) {
     await client.workflow.getHandle(wf.workflowId, wf.runId).terminate('test cleanup').catch(() => undefined);
   }
+}
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * Calls as a client of an app: `as` answers the raw response, `ok` asserts the status (200 unless
+ * told) and answers the JSON body. `app` is read on each call, so it may be set in beforeAll.
+ */
+export function clientCalls(app: () => FastifyInstance) {
+  const as = (p: { apiKey: string }, method: Method, url: string, body?: unknown) => call(app(), p.apiKey, method, url, body);
+  async function ok<T = any>(p: { apiKey: string }, method: Method, url: string, body?: unknown, status = 200): Promise<T> {
+    const res = await as(p, method, url, body);
+    expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(status);
+    return res.json() as T;
+  }
+  return { as, ok };
 }

@@ -16,7 +16,7 @@ import { createApiKey, operatorPrincipal } from '../../api/auth.ts';
 import { saleUpdateId } from '../../workflows/messages.ts';
 import { purchaseWorkflowId } from '../../workflows/purchase.messages.ts';
 import type { purchaseWorkflow } from '../../workflows/purchase.workflow.ts';
-import { call } from '../api/support.ts';
+import { call, clientCalls } from '../api/support.ts';
 import { startTestEngine, type TestEngine } from '../support/engine.ts';
 import type { HttpParty, TestStack } from '../support/stack.ts';
 import { companyOverHttp } from '../support/stack.ts';
@@ -44,12 +44,7 @@ afterAll(async () => {
   await engine?.stop();
 });
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-async function ok<T = any>(p: HttpParty, method: Method, url: string, body?: unknown, status = 200): Promise<T> {
-  const res = await call(app, p.apiKey, method, url, body);
-  expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(status);
-  return res.json() as T;
-}
+const { ok } = clientCalls(() => app);
 
 test('a worker killed while a purchase awaits authorizeSale: the purchase completes with the same rows, no more', { timeout: 180_000 }, async () => {
   const { apiKey: operatorKey } = await createApiKey(engine.database.db, operatorPrincipal);

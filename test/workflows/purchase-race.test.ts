@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { saleUpdateId } from '../../workflows/messages.ts';
-import { call } from '../api/support.ts';
+import { clientCalls } from '../api/support.ts';
 import { companyOverHttp, startTestStack, type HttpParty, type TestStack } from '../support/stack.ts';
 
 let stack: TestStack;
@@ -17,13 +17,7 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 const ROUNDS = 15;
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-const as = (p: HttpParty, method: Method, url: string, body?: unknown) => call(stack.app, p.apiKey, method, url, body);
-async function ok<T = any>(p: HttpParty, method: Method, url: string, body?: unknown, status = 200): Promise<T> {
-  const res = await as(p, method, url, body);
-  expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(status);
-  return res.json() as T;
-}
+const { as, ok } = clientCalls(() => stack.app);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Accepted updates of the connection's history, in history order: [eventId, update id, update name]. */

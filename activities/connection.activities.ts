@@ -5,11 +5,10 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Kysely } from 'kysely';
-import type { Transporter } from 'nodemailer';
 import { touchPairs } from '../db/availability.repository.ts';
 import { getPartyFacts } from '../db/client.repository.ts';
 import { insertHistory, listOpenConnectionsOfCompany, upsertConnection } from '../db/connection.repository.ts';
-import { findMail, logMail } from '../db/mail-log.repository.ts';
+import { enqueueMails, type NewMail } from '../db/mail.repository.ts';
 import { getActiveCompiledRuleSet } from '../db/rule-set.repository.ts';
 import type { Database } from '../db/schema.ts';
 import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
@@ -21,8 +20,8 @@ import { MAIL_TEMPLATES, renderMail, type MailTemplate } from './mail-templates.
 
 export interface ConnectionActivityDeps {
   db: Kysely<Database>;
-  mailer: Transporter;
-  mailFrom: string;
+  /** The deployment's task queue: its workers' dispatchers deliver the mails enqueued here. */
+  mailQueue: string;
   /** To start the pair's availability fan-out after a transition (without it the relay does). */
   temporal?: { client: Client; taskQueue: string };
 }
@@ -43,51 +42,34 @@ export function mailMessageId(connectionId: string, transition: number, template
   return `<${connectionId}.${transition}.${template}@ccx>`;
 }
 
-/**
- * Sends one rendered system mail and logs it under its Message-ID. A 5xx answer is a
- * non-retryable `MAIL_REJECTED`; anything else (connection, 4xx) is thrown as is and retried.
- */
-export async function deliverMail(
-  { db, mailer, mailFrom }: Pick<ConnectionActivityDeps, 'db' | 'mailer' | 'mailFrom'>,
-  mail: { messageId: string; connectionId: string | null; template: MailTemplate; recipient: PartyFacts; subject: string; text: string },
-): Promise<void> {
-  const { messageId, subject, text } = mail;
+/** A system mail rendered in its recipient's language, as the outbox keeps it. */
+export function systemMailRow(queue: string, mail: SystemMail): NewMail {
+  if (!MAIL_TEMPLATES.includes(mail.template)) {
+    throw ApplicationFailure.create({ type: 'MAIL_TEMPLATE_UNKNOWN', message: `no mail template ${mail.template}`, nonRetryable: true });
+  }
   const language = mail.recipient.language;
-  await mailer
-    .sendMail({
-      from: mailFrom,
-      to: mail.recipient.email,
-      subject,
-      text,
-      messageId,
-      headers: { 'X-CCX-Template': mail.template, 'Content-Language': language },
-    })
-    .catch((err: { responseCode?: number; message?: string }) => {
-      // 5xx: the server refuses for good (unknown mailbox, policy); retrying cannot help.
-      // Anything else (connection, 4xx) is transient and retried with backoff.
-      if (err.responseCode !== undefined && err.responseCode >= 500) {
-        throw ApplicationFailure.create({ type: 'MAIL_REJECTED', message: `SMTP ${err.responseCode}: ${err.message}`, nonRetryable: true });
-      }
-      throw err;
-    });
-  // At least once, not exactly once (docs/architecture.md "Domain"): a crash between the SMTP acceptance
-  // above and this insert leaves no log row, so the retry sends the mail again. That duplicate
-  // carries the same Message-ID and is therefore recognisable; we accept it. send_count > 1
-  // records the other duplicate: a timed-out attempt still sending while its retry sends too.
-  await logMail(db, {
-    messageId,
+  const { subject, text } = renderMail(mail.template, language, {
+    recipient: mail.recipient,
+    other: mail.other,
+    connectionId: mail.connectionId,
+    offerAccess: mail.offerAccess,
+    expiresAt: mail.expiresAt,
+  });
+  return {
+    messageId: mailMessageId(mail.connectionId, mail.transition, mail.template),
+    queue,
     connectionId: mail.connectionId,
     template: mail.template,
     recipient: mail.recipient.email,
     language,
     subject,
-    sentAt: new Date(),
-  });
+    body: text,
+  };
 }
 
 const NOT_FOUND: ErrorCode = 'NOT_FOUND';
 
-export function createConnectionActivities({ db, mailer, mailFrom, temporal }: ConnectionActivityDeps) {
+export function createConnectionActivities({ db, mailQueue, temporal }: ConnectionActivityDeps) {
   return {
     async loadConnectionFacts(input: { sourceClientId: string; targetClientId: string }): Promise<ConnectionFacts> {
       const source = await getPartyFacts(db, input.sourceClientId, CROSS_CLIENT_MODULE);
@@ -105,19 +87,22 @@ export function createConnectionActivities({ db, mailer, mailFrom, temporal }: C
     },
 
     /**
-     * Row and history entry together: the read model never shows a state without its history. A
-     * transition that may change what the target's carts can sell of the source (a new row, or
-     * status or offer access changed) bumps the pair's availability version in the same
-     * transaction — only when the row was written, so a retried activity does not bump twice —
-     * and after the commit starts the pair's fan-out (best effort: the relay retries a lost start).
+     * Row, history entry and the mails the transition owes, together: the read model never shows a
+     * state without its history, and no transition is recorded without its mails (the outbox; a
+     * retried activity adds none twice: they are keyed by Message-ID). A transition that may
+     * change what the target's carts can sell of the source (a new row, or status or offer access
+     * changed) bumps the pair's availability version in the same transaction — only when the row
+     * was written, so a retried activity does not bump twice — and after the commit starts the
+     * pair's fan-out (best effort: the relay retries a lost start).
      */
-    async recordConnectionTransition({ view, history }: ConnectionTransition): Promise<void> {
+    async recordConnectionTransition({ view, history, mails = [] }: ConnectionTransition & { mails?: SystemMail[] }): Promise<void> {
       const pair = { sourceClientId: view.sourceClientId, targetClientId: view.targetClientId };
       const touched = await db.transaction().execute(async (trx) => {
         // Locked: a concurrent record of the same connection compares against what it wrote.
         const before = await trx.selectFrom('connections').select(['status', 'offer_access']).where('id', '=', view.id).forUpdate().executeTakeFirst();
         const written = await upsertConnection(trx, view);
         await insertHistory(trx, { connectionId: view.id, version: view.version, ...history });
+        await enqueueMails(trx, mails.map((m) => systemMailRow(mailQueue, m)));
         const changes = written && (!before || before.status !== view.status || before.offer_access !== view.offerAccess);
         if (changes) await touchPairs(trx, [pair]);
         return changes;
@@ -133,24 +118,14 @@ export function createConnectionActivities({ db, mailer, mailFrom, temporal }: C
         });
     },
 
+    /**
+     * Puts one mail into the outbox (the dispatchers deliver it). Runs started before mails went
+     * with their transition's record still call this once per mail (patch `mail-outbox`).
+     */
     async sendSystemMail(mail: SystemMail): Promise<{ messageId: string; skipped: boolean }> {
-      const messageId = mailMessageId(mail.connectionId, mail.transition, mail.template);
-      // Logged already: an earlier attempt of this activity sent it and only its completion was lost.
-      if (await findMail(db, messageId)) return { messageId, skipped: true };
-
-      if (!MAIL_TEMPLATES.includes(mail.template)) {
-        throw ApplicationFailure.create({ type: 'MAIL_TEMPLATE_UNKNOWN', message: `no mail template ${mail.template}`, nonRetryable: true });
-      }
-      const language = mail.recipient.language;
-      const { subject, text } = renderMail(mail.template, language, {
-        recipient: mail.recipient,
-        other: mail.other,
-        connectionId: mail.connectionId,
-        offerAccess: mail.offerAccess,
-        expiresAt: mail.expiresAt,
-      });
-      await deliverMail({ db, mailer, mailFrom }, { messageId, connectionId: mail.connectionId, template: mail.template, recipient: mail.recipient, subject, text });
-      return { messageId, skipped: false };
+      const row = systemMailRow(mailQueue, mail);
+      await enqueueMails(db, [row]);
+      return { messageId: row.messageId, skipped: false };
     },
 
     /** Every open connection at once: only for module fan-outs started before paging (`module-fanout-paged`). */

@@ -4,7 +4,6 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
-import type { Transporter } from 'nodemailer';
 import type { Database } from '../db/schema.ts';
 import { createCartActivities } from './cart.activities.ts';
 import { createAvailabilityActivities } from './availability.activities.ts';
@@ -13,17 +12,20 @@ import { createPurchaseActivities } from './purchase.activities.ts';
 
 export interface ActivityDeps {
   db: Kysely<Database>;
-  mailer: Transporter;
-  mailFrom: string;
-  /** For activities that talk to other workflows (signals to carts, updates to connections). */
+  /**
+   * For activities that talk to other workflows (signals to carts, updates to connections). Its
+   * task queue also names the mail queue: activities only enqueue mails, the worker process's
+   * dispatcher (runtime/mail-dispatcher.ts) talks SMTP.
+   */
   temporal: { client: Client; taskQueue: string };
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const withQueue = { ...deps, mailQueue: deps.temporal.taskQueue };
   return {
-    ...createConnectionActivities(deps),
+    ...createConnectionActivities(withQueue),
     ...createAvailabilityActivities(deps),
     ...createCartActivities(deps),
-    ...createPurchaseActivities(deps),
+    ...createPurchaseActivities(withQueue),
   };
 }

@@ -9,10 +9,9 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Kysely } from 'kysely';
-import type { Transporter } from 'nodemailer';
 import { v7 as uuidv7 } from 'uuid';
 import { getPartyFacts } from '../db/client.repository.ts';
-import { findMail } from '../db/mail-log.repository.ts';
+import { enqueueMails } from '../db/mail.repository.ts';
 import { recordOrder, type OrderRecord } from '../db/order.repository.ts';
 import type { Database } from '../db/schema.ts';
 import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
@@ -21,15 +20,14 @@ import { costCenterFor, type OfferProduct } from '../domain/offer.ts';
 import type { OrderView } from '../domain/payout.ts';
 import { clientFacts } from '../rules/connection-facts.ts';
 import type { ClientFacts, OfferFacts } from '../rules/facts.ts';
-import { deliverMail } from './connection.activities.ts';
 import { MAIL_TEMPLATES, renderMail, type MailTemplate, type SaleMailData } from './mail-templates.ts';
 import { authorizeSaleUpdate, saleUpdateId, type SaleAuthorization } from '../workflows/messages.ts';
 
 export interface PurchaseActivityDeps {
   db: Kysely<Database>;
   temporal: { client: Client; taskQueue: string };
-  mailer: Transporter;
-  mailFrom: string;
+  /** The deployment's task queue: its workers' dispatchers deliver the mails enqueued here. */
+  mailQueue: string;
 }
 
 /** The system mail of one sale to one party (rule `purchase.record`), sent by `purchaseMailWorkflow`. */
@@ -66,7 +64,7 @@ const UPDATE_DEADLINE_MS = 8_000;
 const refusal = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : undefined });
 
-export function createPurchaseActivities({ db, temporal, mailer, mailFrom }: PurchaseActivityDeps) {
+export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseActivityDeps) {
   return {
     async loadPurchaseFacts(input: { sellerClientId: string; sourceClientIds: string[]; offerIds: string[] }): Promise<LoadedPurchaseFacts> {
       const party = async (id: string): Promise<ClientFacts> => {
@@ -138,12 +136,11 @@ export function createPurchaseActivities({ db, temporal, mailer, mailFrom }: Pur
     },
 
     /**
-     * The mail of one sale, in the recipient's language; at least once, like `sendSystemMail`: a
-     * logged Message-ID is not sent again, a 5xx answer is a non-retryable `MAIL_REJECTED`.
+     * The mail of one sale, rendered in the recipient's language into the outbox (the dispatchers
+     * deliver it; keyed by Message-ID, so a retry adds nothing).
      */
     async sendSaleMail(mail: SaleMail): Promise<{ messageId: string; skipped: boolean }> {
       const messageId = saleMailMessageId(mail.sellerClientId, mail.sale.orderId, mail.sourceClientId, mail.template);
-      if (await findMail(db, messageId)) return { messageId, skipped: true };
       if (!MAIL_TEMPLATES.includes(mail.template)) {
         throw ApplicationFailure.create({ type: 'MAIL_TEMPLATE_UNKNOWN', message: `no mail template ${mail.template}`, nonRetryable: true });
       }
@@ -157,7 +154,9 @@ export function createPurchaseActivities({ db, temporal, mailer, mailFrom }: Pur
       const { subject, text } = renderMail(mail.template, recipient.language, {
         recipient, other, connectionId: mail.connectionId, offerAccess: true, expiresAt: null, sale: mail.sale,
       });
-      await deliverMail({ db, mailer, mailFrom }, { messageId, connectionId: mail.connectionId, template: mail.template, recipient, subject, text });
+      await enqueueMails(db, [
+        { messageId, queue: mailQueue, connectionId: mail.connectionId, template: mail.template, recipient: recipient.email, language: recipient.language, subject, body: text },
+      ]);
       return { messageId, skipped: false };
     },
   };

@@ -13,6 +13,7 @@ import { registerOpenApi } from './openapi.ts';
 import { cartRoutes } from './routes/carts.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { defaultHealth, healthRoutes, type Health } from './routes/health.ts';
+import { mailRoutes } from './routes/mails.ts';
 import { offerRoutes } from './routes/offers.ts';
 import { orderMovementRoutes } from './routes/order-movements.ts';
 import { operatorRoutes } from './routes/operator.ts';
@@ -61,6 +62,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   void app.register(healthRoutes(deps.health ?? defaultHealth({ db: deps.db, temporal: deps.temporal, timeoutMs: temporalDeadlineMs })));
   void app.register(operatorRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs }));
   void app.register(ruleSetRoutes({ db: deps.db }));
+  void app.register(mailRoutes({ db: deps.db }));
   void app.register(
     connectionRoutes({
       db: deps.db,

@@ -1,6 +1,8 @@
 /**
  * Contracting companies and their contract modules. Postgres is the authority for both; a module
- * switch is told to the affected connections by a fan-out workflow the API starts afterwards.
+ * switch is told to the affected connections by a fan-out workflow started after the commit — by
+ * the API at once, or by the worker's relay for any switch whose revision is beyond `told_revision`
+ * (a transactional outbox: a switch cannot be lost between the commit and Temporal).
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ContractingCompanyTable, ContractModuleTable, Database } from './schema.ts';
@@ -54,4 +56,41 @@ export async function setModule(
     .returning('revision')
     .executeTakeFirstOrThrow();
   return row.revision;
+}
+
+export interface ModuleSwitch {
+  contractingCompanyId: string;
+  module: string;
+  active: boolean;
+  revision: number;
+}
+
+/**
+ * Switches of `module` whose fan-out was not started yet: the given company's, or (relay) the
+ * oldest ones changed at least `minAgeMs` ago — fresher ones are being told by whoever switched.
+ */
+export async function listUntoldSwitches(
+  db: Kysely<Database>,
+  module: string,
+  filter: { contractingCompanyId: string } | { minAgeMs: number; limit: number },
+): Promise<ModuleSwitch[]> {
+  let query = db
+    .selectFrom('contract_modules')
+    .select(['contracting_company_id', 'module', 'active', 'revision'])
+    .where('module', '=', module)
+    .whereRef('revision', '>', 'told_revision');
+  if ('contractingCompanyId' in filter) query = query.where('contracting_company_id', '=', filter.contractingCompanyId);
+  else query = query.where('changed_at', '<=', sql<Date>`now() - ${`${filter.minAgeMs} milliseconds`}::interval`).orderBy('changed_at').limit(filter.limit);
+  const rows = await query.execute();
+  return rows.map((r) => ({ contractingCompanyId: r.contracting_company_id, module: r.module, active: r.active, revision: r.revision }));
+}
+
+/** The fan-out of `revision` was started: it and every earlier switch are told. */
+export async function markSwitchTold(db: Kysely<Database>, s: Pick<ModuleSwitch, 'contractingCompanyId' | 'module' | 'revision'>): Promise<void> {
+  await db
+    .updateTable('contract_modules')
+    .set({ told_revision: sql<number>`greatest(told_revision, ${s.revision})` })
+    .where('contracting_company_id', '=', s.contractingCompanyId)
+    .where('module', '=', s.module)
+    .execute();
 }

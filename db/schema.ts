@@ -20,6 +20,8 @@ export interface ContractModuleTable {
   changed_at: Timestamp;
   /** Incremented by every switch: orders the signals connections receive. */
   revision: Generated<number>;
+  /** The newest revision whose fan-out was started (the outbox of module switches). */
+  told_revision: Generated<number>;
 }
 
 export interface ClientTable {
@@ -74,19 +76,32 @@ export interface ConnectionHistoryTable {
   at: Timestamp;
 }
 
-export interface MailLogTable {
+export type MailState = 'pending' | 'sent' | 'skipped';
+/** Why the last attempt failed: our side (`configuration`), or the relay or network for now (`transient`). */
+export type MailErrorKind = 'configuration' | 'transient';
+
+/** Every system mail, rendered, from the transaction that owed it until it is sent or skipped. */
+export interface MailTable {
   message_id: string;
+  queue: string;
   connection_id: string | null;
   template: string;
   recipient: string;
   language: 'de' | 'en';
   subject: string;
-  sent_at: Timestamp;
-  /**
-   * Attempts that passed the log check and sent; > 1 only when two attempts overlapped (a timed-out
-   * attempt still sending while its retry sends). A crash between send and log leaves no row, so its
-   * resend logs 1: the recipient recognises the duplicate by its Message-ID.
-   */
+  body: string;
+  state: MailState;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** The claim of the dispatcher delivering it now; renewed while the SMTP conversation lasts. */
+  lease_token: string | null;
+  lease_until: Timestamp | null;
+  last_error: string | null;
+  last_error_kind: MailErrorKind | null;
+  skipped_reason: string | null;
+  created_at: CreatedAt;
+  sent_at: Timestamp | null;
+  /** Attempts the relay accepted: > 1 only when a crash fell between its acceptance and our record. */
   send_count: Generated<number>;
 }
 
@@ -240,7 +255,7 @@ export interface Database {
   api_keys: ApiKeyTable;
   connections: ConnectionTable;
   connection_history: ConnectionHistoryTable;
-  mail_log: MailLogTable;
+  mails: MailTable;
   idempotency_keys: IdempotencyKeyTable;
   rule_sets: RuleSetTable;
   offers: OfferTable;

@@ -18,6 +18,8 @@ export interface Config {
   temporal: TemporalSettings;
   /** CCX_FANOUT_RELAY_MS: how often the worker starts fan-outs for pairs left untold (0 = never). */
   fanoutRelayMs: number;
+  /** CCX_MAIL_LEASE_MS: how long a worker's claim on a mail lasts unless renewed (a dead worker's mails wait this long). */
+  mailLeaseMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -29,6 +31,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: mailFromAddress(env),
     operatorKey: env.CCX_OPERATOR_KEY || undefined,
     temporal: temporalSettings(env),
+    mailLeaseMs: Number(env.CCX_MAIL_LEASE_MS) > 0 ? Number(env.CCX_MAIL_LEASE_MS) : 60_000,
     fanoutRelayMs: Number.isFinite(Number(env.CCX_FANOUT_RELAY_MS || 5000)) ? Number(env.CCX_FANOUT_RELAY_MS || 5000) : 5000,
   };
 }

@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Transporter } from 'nodemailer';
-import { createMailTransport } from '../activities/mailer.ts';
+import { checkSender, createMailTransport } from '../activities/mailer.ts';
 import { hasActiveOperatorKey } from '../db/api-key.repository.ts';
 import { openDatabase, type DatabaseHandle } from '../db/connect.ts';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.ts';
@@ -18,6 +18,7 @@ import { ensureActiveRuleSet } from '../api/rule-set.service.ts';
 import { startSmtpSink } from './smtp-sink.ts';
 import { loadSecretKey, type Config } from './config.ts';
 import { startDevServer } from './dev-server.ts';
+import { startMailDispatcher } from './mail-dispatcher.ts';
 import { createWorker, startFanoutRelay } from './worker.ts';
 
 type Stop = () => Promise<void>;
@@ -73,8 +74,6 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         db: database.db,
-        mailer,
-        mailFrom: config.mailFrom,
       });
       // A fatal worker error (e.g. Temporal gone for good) takes the whole process down, instead of
       // an unhandled rejection or an API that answers while nothing runs its workflows.
@@ -90,6 +89,9 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
       });
       stack.worker = worker;
       log(`worker polling task queue ${config.temporal.taskQueue}`);
+      // Mails leave through the outbox; this process delivers its share (stopped before the database).
+      const dispatcher = startMailDispatcher({ db: database.db, mailer, mailFrom: config.mailFrom, queue: config.temporal.taskQueue, leaseMs: config.mailLeaseMs }, log);
+      stops.push(() => dispatcher.stop());
       if (config.fanoutRelayMs > 0) {
         // Stopped before the worker and the connections it uses (stops run last-in first-out).
         const relay = startFanoutRelay({ db: database.db, client: activityClient, taskQueue: config.temporal.taskQueue, intervalMs: config.fanoutRelayMs }, log);
@@ -148,7 +150,13 @@ async function openConfiguredDatabase(config: Config, stops: Stop[], log: typeof
 
 async function openMailer(config: Config, stops: Stop[], log: typeof console.log): Promise<Transporter> {
   let url = config.smtpUrl;
-  if (!url) {
+  if (url) {
+    // Our own setup refused (credentials, sender) would fail every mail: refuse to start instead.
+    // A relay that is merely down must not stop a boot: the mails wait in the outbox.
+    const check = await checkSender(url, config.mailFrom);
+    if (check.status === 'refused') throw new Error(`SMTP_URL refuses our sender ${config.mailFrom}: ${check.error}`);
+    if (check.status === 'unreachable') log(`WARNING: SMTP relay not reachable now (${check.error}); mails wait in the outbox until it is`);
+  } else {
     const dir = path.join(config.dataDir, 'mail');
     const sink = await startSmtpSink({ dir });
     stops.push(sink.stop);

@@ -5,10 +5,10 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
-import type { Transporter } from 'nodemailer';
 import type { Client } from '@temporalio/client';
 import { startPairFanouts, type FanoutDispatchOptions } from '../activities/availability.dispatch.ts';
 import { createActivities } from '../activities/index.ts';
+import { startModuleFanouts } from '../activities/module.dispatch.ts';
 import type { Database } from '../db/schema.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -28,8 +28,6 @@ export interface WorkerDeps {
   namespace: string;
   taskQueue: string;
   db: Kysely<Database>;
-  mailer: Transporter;
-  mailFrom: string;
   /** The client activities use to signal or update other workflows. */
   client: Client;
   workflowBundle?: WorkflowBundleWithSourceMap;
@@ -43,7 +41,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ db: deps.db, mailer: deps.mailer, mailFrom: deps.mailFrom, temporal: { client: deps.client, taskQueue: deps.taskQueue } }),
+    activities: createActivities({ db: deps.db, temporal: { client: deps.client, taskQueue: deps.taskQueue } }),
     ...(deps.identity ? { identity: deps.identity } : {}),
   });
 }
@@ -55,9 +53,10 @@ export interface FanoutRelay {
 
 /**
  * The relay (docs/architecture.md "Availability"): every `intervalMs` it starts the fan-out of each
- * pair whose carts were not told its latest version — a start lost between a commit and Temporal
- * (crash, Temporal unreachable) is retried here. Errors are logged, never fatal. Any number of
- * worker processes may run it: starts of one version converge on one workflow.
+ * pair whose carts were not told its latest version, and of each module switch whose connections
+ * were not told — a start lost between a commit and Temporal (crash, Temporal unreachable) is
+ * retried here. Errors are logged, never fatal. Any number of worker processes may run it: starts
+ * of one version (one revision) converge on one workflow.
  */
 export function startFanoutRelay(
   deps: { db: Kysely<Database>; client: Client; taskQueue: string; intervalMs: number; options?: FanoutDispatchOptions },
@@ -67,6 +66,13 @@ export function startFanoutRelay(
   let timer: NodeJS.Timeout | undefined;
   let pass: Promise<void> = Promise.resolve();
   const run = async () => {
+    try {
+      const switches = await startModuleFanouts(deps, undefined, { minAgeMs: deps.options?.minAgeMs });
+      const failed = switches.filter((s) => s.outcome === 'failed');
+      if (failed.length > 0) log(`fan-out relay: ${failed.length} module switch(es) not told yet (retried next pass): ${String(failed[0]!.error)}`);
+    } catch (err) {
+      log(`fan-out relay: ${err instanceof Error ? err.message : String(err)} (retried next pass)`);
+    }
     try {
       const starts = await startPairFanouts(deps, undefined, deps.options);
       const failed = starts.filter((s) => s.outcome === 'failed');

@@ -13,11 +13,9 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
-import { createMailTransport } from '../activities/mailer.ts';
 import { openDatabase } from '../db/connect.ts';
 import { startEmbeddedPostgres } from '../db/embedded-postgres.ts';
 import { migrateToLatest } from '../db/migrate.ts';
-import { startSmtpSink } from '../runtime/smtp-sink.ts';
 import { locateTemporalCli } from '../runtime/temporal-cli.ts';
 import { bundleWorkflows } from '../runtime/worker.ts';
 import { searchAttributes } from '../temporal.config.ts';
@@ -36,13 +34,12 @@ const pg = await startEmbeddedPostgres({});
 const database = openDatabase(pg.url, { embedded: true });
 await migrateToLatest(database.db);
 await ensureActiveRuleSet(database.db); // as at boot: workflows started without a rule set read the active one
-const sink = await startSmtpSink({ dir: '/tmp/ccx-record-mail' });
 const taskQueue = 'record';
 const worker = await Worker.create({
   connection: env.nativeConnection,
   taskQueue,
   workflowBundle: await bundleWorkflows(),
-  activities: createActivities({ db: database.db, mailer: createMailTransport(`smtp://127.0.0.1:${sink.port}`), mailFrom: 'record@ccx.invalid', temporal: { client: env.client, taskQueue } }),
+  activities: createActivities({ db: database.db, temporal: { client: env.client, taskQueue } }),
 });
 const client: Client = env.client;
 
@@ -143,5 +140,4 @@ await worker.runUntil(async () => {
 });
 await database.close();
 await pg.stop();
-await sink.stop();
 await env.teardown();

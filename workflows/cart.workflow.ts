@@ -47,6 +47,14 @@ export async function cartWorkflow(input: CartWorkflowInput): Promise<CartView> 
   let entity: CartEntity | undefined;
   let ready = false; // recorded, and the availability of its sources read
   const pending: PairAvailability[] = [];
+  const { workflowId } = workflowInfo();
+  // A continued run has all it needs in its input: it is set up before any handler exists, because
+  // registering a handler at once dispatches the updates delivered with the run's first task — a
+  // command arriving just after continue-as-new must find the cart ready, not "being set up".
+  if (input.resume && input.ruleSet) {
+    entity = CartEntity.resume(input, input.resume, workflowId, pinned(input.ruleSet));
+    ready = entity.unknownSources.length === 0;
+  }
 
   // Handlers, registered before the first await. Validators are synchronous and read only
   // workflow state; handlers transition before their first await and answer once recorded.
@@ -66,15 +74,16 @@ export async function cartWorkflow(input: CartWorkflowInput): Promise<CartView> 
   // Applied in the loop, in arrival order, once the cart knows its sources.
   setHandler(availabilitySignal, (pair) => void pending.push(pair));
 
-  const rules = pinned(input.ruleSet ?? (await store.loadActiveRuleSet()));
-  const { workflowId } = workflowInfo();
-  if (input.resume) {
-    entity = CartEntity.resume(input, input.resume, workflowId, rules);
-  } else {
-    const created = CartEntity.create(input, workflowId, new Date(), rules);
-    entity = created.entity;
-    upsertMemo({ cartId: input.cartId, ruleSetVersion: rules.ruleSet.hash });
-    await record(created.first);
+  if (!entity) {
+    const rules = pinned(input.ruleSet ?? (await store.loadActiveRuleSet()));
+    if (input.resume) {
+      entity = CartEntity.resume(input, input.resume, workflowId, rules);
+    } else {
+      const created = CartEntity.create(input, workflowId, new Date(), rules);
+      entity = created.entity;
+      upsertMemo({ cartId: input.cartId, ruleSetVersion: rules.ruleSet.hash });
+      await record(created.first);
+    }
   }
   await readUnknownSources();
   ready = true;

@@ -1,16 +1,18 @@
 /**
  * One entity workflow per open connection (id `connection:<source>:<target>`). It hosts the
- * connection machine: commands arrive as Updates (one per declared command), the expiry is a timer
- * armed from the deadline in context, and mails go through an outbox that a second loop delivers
- * — so neither an answer nor the expiry ever waits for SMTP, and a crashed worker resumes both
- * from history. All state and every step on it live in ConnectionEntity; this file only wires
- * handlers, timers, activities and the outbox (docs/architecture.md "Workflows").
+ * connection machine: commands arrive as Updates (one per declared command) and the expiry is a
+ * timer armed from the deadline in context. The mails a transition owes are recorded with it, in
+ * one transaction, into the Postgres mail outbox that the workers' dispatchers deliver — so no
+ * answer, no expiry, no end of a run and no later mail ever waits for SMTP. All state and every
+ * step on it live in ConnectionEntity; this file only wires handlers, timers and activities
+ * (docs/architecture.md "Workflows").
  */
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -19,7 +21,7 @@ import {
   ActivityFailure,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { createConnectionActivities } from '../activities/connection.activities.ts';
+import type { createConnectionActivities, SystemMail } from '../activities/connection.activities.ts';
 import type { ConnectionTransition, ConnectionView } from '../domain/connection.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import { commandEvent, commandNames } from '../machines/commands.ts';
@@ -54,6 +56,17 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   let entity: ConnectionEntity | undefined;
   let recordedVersion = 0;
   let sending = false;
+  // Runs that began before mails moved to the outbox kept them in the workflow and sent each with
+  // an activity of its own; their histories replay that way (test/histories).
+  const mailsWithRecord = patched('mail-outbox');
+  const { workflowId } = workflowInfo();
+  // A continued run has all it needs in its input: it is set up before any handler exists, because
+  // registering a handler at once dispatches the updates delivered with the run's first task — a
+  // command arriving just after continue-as-new must find the connection ready, not "being set up".
+  if (input.resume && input.facts && input.ruleSet) {
+    entity = ConnectionEntity.resume(input, input.facts, input.resume, workflowId, pinned(input.ruleSet));
+    recordedVersion = entity.currentVersion;
+  }
 
   // Handlers, registered before the first await (an update delivered with the start would
   // otherwise be rejected as unknown). Validators are synchronous and read only workflow state, so
@@ -84,26 +97,36 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   });
 
   // Facts and rules come with the input (the API passes them) or are loaded once; either way
-  // they are in history, so replays see the same ones.
+  // they are in history, so replays see the same ones. (A continued run was set up above.)
   const parties = { sourceClientId: input.sourceClientId, targetClientId: input.targetClientId };
-  const facts = input.facts ?? (await store.loadConnectionFacts(parties));
-  const rules = pinned(input.ruleSet ?? (await store.loadActiveRuleSet()));
-  const { workflowId } = workflowInfo();
-  if (input.resume) {
-    entity = ConnectionEntity.resume(input, facts, input.resume, workflowId, rules);
-    recordedVersion = entity.currentVersion;
-  } else {
-    const started = ConnectionEntity.invite(input, facts, workflowId, new Date(), rules);
-    entity = started.entity;
-    // Also for callers going to Temporal directly: the UI shows which connection and rules this is.
-    upsertMemo({ connectionId: input.connectionId, ruleSetVersion: rules.ruleSet.hash });
-    await record(started.first);
-    // A module switched between the caller's facts and our first row missed its fan-out (which
-    // lists rows): read the facts once more; revisions keep the newest.
-    if (input.facts && !entity.isFinal) entity.refreshFacts(await store.loadConnectionFacts(parties));
+  if (!entity) {
+    const facts = input.facts ?? (await store.loadConnectionFacts(parties));
+    const rules = pinned(input.ruleSet ?? (await store.loadActiveRuleSet()));
+    if (input.resume) {
+      entity = ConnectionEntity.resume(input, facts, input.resume, workflowId, rules);
+      recordedVersion = entity.currentVersion;
+    } else {
+      const started = ConnectionEntity.invite(input, facts, workflowId, new Date(), rules);
+      entity = started.entity;
+      // Also for callers going to Temporal directly: the UI shows which connection and rules this is.
+      upsertMemo({ connectionId: input.connectionId, ruleSetVersion: rules.ruleSet.hash });
+      await record(started.first);
+      // A module switched between the caller's facts and our first row missed its fan-out (which
+      // lists rows): read the facts once more; revisions keep the newest.
+      if (input.facts && !entity.isFinal) entity.refreshFacts(await store.loadConnectionFacts(parties));
+    }
   }
 
-  void deliverMails(); // beside the lifecycle, until the run ends
+  if (mailsWithRecord) {
+    // Mails a run before the outbox carried over through continue-as-new (none in practice: such
+    // runs sent their mails before continuing).
+    for (const mail of entity.outbox.splice(0)) {
+      const system = systemMail(entity, mail);
+      if (system) await mailer.sendSystemMail(system);
+    }
+  } else {
+    void deliverMails(); // beside the lifecycle, until the run ends
+  }
   for (;;) {
     const expiresAt = entity.expiresAt;
     const wake = () => entity!.isFinal || shouldContinueAsNew(input) || entity!.expiresAt !== expiresAt;
@@ -114,8 +137,9 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       continue;
     }
     if (!entity.isFinal && !shouldContinueAsNew(input)) continue;
-    // Quiesce: every accepted command recorded, every mail sent. Nothing awaits between this
-    // condition and the end of the run, so no command can slip in and be lost.
+    // Quiesce: every accepted command recorded with its mails (runs before the outbox: every mail
+    // handed over). Nothing awaits between this condition and the end of the run, so no command
+    // can slip in and be lost.
     await condition(() => allHandlersFinished() && entity!.outbox.length === 0 && !sending);
     if (entity.isFinal) return entity.view();
     return continueAsNew<typeof connectionWorkflow>({ ...input, facts: entity.currentFacts, ruleSet: entity.ruleSet, resume: entity.toResume() });
@@ -169,9 +193,14 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     return t.view;
   }
 
-  /** Writes the read model and history (stale versions are ignored there), then search attributes. */
+  /**
+   * Writes the read model, the history and the mails the transition owes (stale versions are
+   * ignored there), then search attributes. Called synchronously after `apply`, so the outbox
+   * holds exactly this transition's mails.
+   */
   async function record(t: ConnectionTransition): Promise<void> {
-    await store.recordConnectionTransition(t);
+    const mails = mailsWithRecord ? entity!.outbox.splice(0).flatMap((m) => systemMail(entity!, m) ?? []) : [];
+    await store.recordConnectionTransition(mails.length > 0 ? { ...t, mails } : t);
     recordedVersion = Math.max(recordedVersion, t.view.version);
     upsertSearchAttributes([
       { key: searchAttributes.ConnectionStatus, value: entity!.status },
@@ -182,7 +211,10 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     ]);
   }
 
-  /** Oldest first; a mail leaves the outbox only once handled, so continue-as-new never drops one. */
+  /**
+   * Runs before the outbox only. Oldest first; a mail leaves the outbox only once handed over, so
+   * continue-as-new never drops one.
+   */
   async function deliverMails(): Promise<void> {
     for (;;) {
       await condition(() => entity!.outbox.length > 0);
@@ -207,11 +239,12 @@ function shouldContinueAsNew(input: ConnectionWorkflowInput): boolean {
   return info.continueAsNewSuggested || (input.historyEventLimit !== undefined && info.historyLength >= input.historyEventLimit);
 }
 
-async function sendMail(entity: ConnectionEntity, mail: PendingMail): Promise<void> {
+/** The mail with its parties' facts as they are now; null when there is nobody to write to. */
+function systemMail(entity: ConnectionEntity, mail: PendingMail): SystemMail | null {
   const { source, target } = entity.currentFacts;
-  if (!target) return; // a rejected invitation to an unknown client sends nothing
+  if (!target) return null; // a rejected invitation to an unknown client sends nothing
   const [recipient, other] = mail.to === 'source' ? [source, target] : [target, source];
-  await mailer.sendSystemMail({
+  return {
     connectionId: entity.view().id,
     transition: mail.transition,
     template: mail.template,
@@ -219,5 +252,10 @@ async function sendMail(entity: ConnectionEntity, mail: PendingMail): Promise<vo
     other,
     offerAccess: mail.offerAccess,
     expiresAt: mail.expiresAt,
-  });
+  };
+}
+
+async function sendMail(entity: ConnectionEntity, mail: PendingMail): Promise<void> {
+  const system = systemMail(entity, mail);
+  if (system) await mailer.sendSystemMail(system);
 }

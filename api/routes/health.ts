@@ -2,19 +2,33 @@
  * GET /health (no auth): 200 when Temporal answers, Postgres answers and a worker polls the task
  * queue; else 503 naming the failing part. Each probe has its own short timeout, so a hanging
  * dependency shows up as "unavailable" instead of hanging the probe.
+ *
+ * `mail` reports the outbox: `failing` when the relay refuses our own setup (credentials, sender),
+ * `retrying` when mails wait on a relay that is down or deferring. It never turns the answer into
+ * a 503: every lifecycle goes on without SMTP, so a load balancer must keep this instance.
  */
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
+import { mailBacklog } from '../../db/mail.repository.ts';
 import type { Database } from '../../db/schema.ts';
 import { withZod } from '../validation.ts';
 
 export type PartHealth = 'ok' | 'unavailable';
+export interface MailHealth {
+  status: 'ok' | 'retrying' | 'failing' | 'unknown';
+  pending?: number;
+  retrying?: number;
+  oldestPendingSeconds?: number | null;
+  lastErrorKind?: 'configuration' | 'transient';
+  lastError?: string;
+}
 export interface Health {
   temporal: PartHealth;
   database: PartHealth;
   worker: PartHealth;
+  mail?: MailHealth;
 }
 
 export interface HealthDeps {
@@ -45,7 +59,7 @@ export function defaultHealth(deps: HealthDeps): () => Promise<Health> {
     (await within(deps.timeoutMs, check()).catch(() => false)) ? 'ok' : 'unavailable';
 
   return async () => {
-    const [temporal, database, worker] = await Promise.all([
+    const [temporal, database, worker, mail] = await Promise.all([
       probe(async () => (await service.getSystemInfo({}), true)),
       probe(async () => (await sql`select 1`.execute(deps.db), true)),
       probe(async () => {
@@ -57,13 +71,34 @@ export function defaultHealth(deps: HealthDeps): () => Promise<Health> {
         const now = Date.now();
         return (res.pollers ?? []).some((p) => p.lastAccessTime && now - toMs(p.lastAccessTime.seconds, p.lastAccessTime.nanos) < POLLER_FRESH_MS);
       }),
+      within(deps.timeoutMs, mailHealth(deps.db, taskQueue)).catch((): MailHealth => ({ status: 'unknown' })),
     ]);
-    return { temporal, database, worker };
+    return { temporal, database, worker, mail };
+  };
+}
+
+async function mailHealth(db: Kysely<Database>, queue: string): Promise<MailHealth> {
+  const backlog = await mailBacklog(db, queue);
+  const status = backlog.lastError?.kind === 'configuration' ? 'failing' : backlog.retrying > 0 ? 'retrying' : 'ok';
+  return {
+    status,
+    pending: backlog.pending,
+    retrying: backlog.retrying,
+    oldestPendingSeconds: backlog.oldestPendingAt ? Math.round((Date.now() - backlog.oldestPendingAt.getTime()) / 1000) : null,
+    ...(backlog.lastError ? { lastErrorKind: backlog.lastError.kind, lastError: backlog.lastError.message } : {}),
   };
 }
 
 const Part = z.enum(['ok', 'unavailable']);
-const HealthBody = z.object({ temporal: Part, database: Part, worker: Part });
+const Mail = z.object({
+  status: z.enum(['ok', 'retrying', 'failing', 'unknown']).describe('failing: the relay refuses our setup; retrying: mails wait for a relay that is down'),
+  pending: z.number().int().optional(),
+  retrying: z.number().int().optional(),
+  oldestPendingSeconds: z.number().int().nullable().optional(),
+  lastErrorKind: z.enum(['configuration', 'transient']).optional(),
+  lastError: z.string().optional(),
+});
+const HealthBody = z.object({ temporal: Part, database: Part, worker: Part, mail: Mail.optional() });
 // A 503 also carries the usual error object, so clients handling errors generically see it too.
 const HealthFailure = HealthBody.extend({ error: z.object({ code: z.literal('UNAVAILABLE'), message: z.string() }) });
 

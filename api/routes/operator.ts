@@ -3,11 +3,12 @@
  * Rule sets have their own routes (rule-sets.ts).
  */
 import { randomInt } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client as TemporalClient } from '@temporalio/client';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Client as TemporalClient } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { startPairFanouts } from '../../activities/availability.dispatch.ts';
+import { startModuleFanouts } from '../../activities/module.dispatch.ts';
 import { revokeApiKey } from '../../db/api-key.repository.ts';
 import { listOpenPairsOfCompany, touchPairs } from '../../db/availability.repository.ts';
 import { getClient, insertClient, listClientsOfCompany } from '../../db/client.repository.ts';
@@ -15,12 +16,9 @@ import { getCompany, insertCompany, listModules, setModule, type Company as Comp
 import type { Client as ClientRow, Database } from '../../db/schema.ts';
 import { CROSS_CLIENT_MODULE } from '../../domain/connection.ts';
 import { ErrorCode } from '../../domain/errors.ts';
-import type { ModuleFanoutInput } from '../../workflows/messages.ts';
-import { moduleFanoutWorkflow } from '../../workflows/module-fanout.workflow.ts';
 import { clientPrincipal, createApiKey, requirePrincipal } from '../auth.ts';
-import { withTemporalDeadline } from '../temporal-deadline.ts';
 import { ApiError, ApiOnlyCode } from '../errors.ts';
-import { mintedIdOf, registerIdempotency } from '../idempotency.ts';
+import { registerIdempotency } from '../idempotency.ts';
 import { ApiKeyCreated, Client, Company, CompanyDetail, CreateClientBody, CreateCompanyBody, ErrorBody, ModuleName, NoContent, ShownOnceKey } from '../schemas.ts';
 import { withZod } from '../validation.ts';
 
@@ -63,32 +61,6 @@ const shownOnce = { idempotencyRedact: ['apiKey'] } as const;
 
 export function operatorRoutes(deps: OperatorDeps) {
   const { db } = deps;
-
-  /**
-   * Module switched: a short workflow signals every affected connection (docs/architecture.md "Workflows").
-   * Its id carries the request's minted id, so an idempotent retry cannot start a second one.
-   */
-  async function tellConnections(request: FastifyRequest, companyId: string, module: string, active: boolean, revision: number): Promise<void> {
-    // Only this module is known to connections; the signal carries no module name.
-    if (module !== CROSS_CLIENT_MODULE) return;
-    const { client, taskQueue } = deps.temporal;
-    // The revision lets connections order switches that reach them out of order.
-    const input: ModuleFanoutInput = { contractingCompanyId: companyId, module, active, revision };
-    try {
-      await withTemporalDeadline(deps, () =>
-        client.workflow.start(moduleFanoutWorkflow, {
-          taskQueue,
-          workflowId: `modules:${companyId}:${module}:${mintedIdOf(request)}`,
-          args: [input],
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          staticSummary: `${module} switched ${active ? 'on' : 'off'} for ${companyId}`,
-        }),
-      );
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err; // else: a retry; already told
-    }
-  }
 
   return async function routes(instance: FastifyInstance): Promise<void> {
     const app = withZod(instance);
@@ -139,8 +111,14 @@ export function operatorRoutes(deps: OperatorDeps) {
             for (let i = 0; i < pairs.length; i += 1000) await touchPairs(trx, pairs.slice(i, i + 1000));
             return { revision, pairs };
           });
-          await tellConnections(request, id, module, active, revision);
-          // Then Temporal, best effort: the relay starts what is not started here.
+          // Then Temporal, best effort: what is not started here, the worker's relay starts (the
+          // switch's revision and the pairs' versions are the outbox), so the switch is answered
+          // 204 once committed, whether or not Temporal answers now.
+          const told = await startModuleFanouts({ db, ...deps.temporal }, { contractingCompanyId: id }, { startDeadlineMs: deps.temporalDeadlineMs }).catch((err: unknown) => [
+            { outcome: 'failed', error: err },
+          ]);
+          const notTold = told.filter((s) => s.outcome === 'failed');
+          if (notTold.length > 0) request.log.warn({ companyId: id, revision, error: String(notTold[0]!.error) }, 'module fan-out left to the relay');
           const direct = pairs.slice(0, MAX_DIRECT_FANOUTS);
           const starts = await startPairFanouts({ db, ...deps.temporal }, direct, { startDeadlineMs: deps.temporalDeadlineMs }).catch((err: unknown) => [
             { outcome: 'failed', error: err },

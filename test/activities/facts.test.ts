@@ -1,7 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, expect, test } from 'vitest';
 import { createConnectionActivities } from '../../activities/connection.activities.ts';
-import { createMailTransport, DEFAULT_MAIL_FROM } from '../../activities/mailer.ts';
 import { CROSS_CLIENT_MODULE } from '../../domain/connection.ts';
 import { newId, testDatabase } from '../support/database.ts';
 
@@ -10,7 +9,7 @@ const db = handle.db;
 afterAll(() => handle.close());
 
 // Loading facts never sends mail; the transport only has to exist.
-const activities = createConnectionActivities({ db, mailer: createMailTransport('smtp://127.0.0.1:9'), mailFrom: DEFAULT_MAIL_FROM });
+const activities = createConnectionActivities({ db, mailQueue: 'no-mail' });
 
 /** `module`: on, off (switched off), or never switched on (no contract_modules row). */
 async function client(module: 'on' | 'off' | 'never', language: 'de' | 'en' = 'de') {

@@ -32,7 +32,7 @@ test('with a worker polling, health is 200 and needs no key', async () => {
         res = await call(ctx.app, undefined, 'GET', '/health');
       }
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toEqual({ temporal: 'ok', database: 'ok', worker: 'ok' });
+      expect(res.json()).toMatchObject({ temporal: 'ok', database: 'ok', worker: 'ok', mail: { status: 'ok' } });
     });
   } finally {
     await connection.close();

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { findMail } from '../../db/mail.repository.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { saleMailMessageId } from '../../activities/purchase.activities.ts';
 import { DEFAULT_RULES_FILE } from '../../api/rule-set.service.ts';
@@ -223,7 +224,7 @@ describe('purchase mails', () => {
     expect(a!.text).not.toContain(w.extB.id);
     expect(b).toMatchObject({ to: w.sourceB.email, template: 'saleRecorded', contentLanguage: 'en' });
     expect(b!.text).toContain(`- Partnerabo B (${w.extB.id}): €1,200.00, your share €600.00`);
-    expect(await mailRun(w, orderId)).toEqual({ sent: [a!.messageId, b!.messageId].sort(), refused: [] });
+    expect(await mailRun(w, orderId)).toEqual({ queued: [a!.messageId, b!.messageId].sort(), refused: [] });
     expect(smtp.mails.filter((m) => m.messageId.includes(orderId))).toHaveLength(2);
 
     // The same order again answers the recorded order and mails nobody again.
@@ -236,14 +237,19 @@ describe('purchase mails', () => {
     const smtp = stack.engine.smtp;
     const orderId = `N-${randomUUID().slice(0, 8)}`;
     await ok(w.seller, 'POST', `/v1/carts/${w.cart.id}/purchases`, purchaseBody(orderId, [[w.own, 1], [w.extA, 1999], [w.extB, 1000]]), 201);
-    expect(await mailRun(w, orderId)).toEqual({ sent: [saleMailId(w, orderId, w.sourceB)], refused: [] });
+    expect(await mailRun(w, orderId)).toEqual({ queued: [saleMailId(w, orderId, w.sourceB)], refused: [] });
+    await smtp.waitFor((m) => m.messageId === saleMailId(w, orderId, w.sourceB));
     expect(smtp.mails.filter((m) => m.messageId.includes(orderId)).map((m) => m.to)).toEqual([w.sourceB.email]);
 
     smtp.refuse(w.sourceB.email);
     const refusedOrder = `R-${randomUUID().slice(0, 8)}`;
     const order = await ok(w.seller, 'POST', `/v1/carts/${w.cart.id}/purchases`, purchaseBody(refusedOrder, [[w.own, 1], [w.extA, 1999], [w.extB, 1000]]), 201);
     expect(order.payouts).toHaveLength(2);
-    expect(await mailRun(w, refusedOrder)).toEqual({ sent: [], refused: [{ sourceClientId: w.sourceB.id, reason: expect.stringMatching(/^MAIL_REJECTED: SMTP 550/) }] });
+    expect(await mailRun(w, refusedOrder)).toEqual({ queued: [saleMailId(w, refusedOrder, w.sourceB)], refused: [] });
+    await expect
+      .poll(async () => findMail(stack.engine.database.db, saleMailId(w, refusedOrder, w.sourceB)), { timeout: 15_000 })
+      .toMatchObject({ state: 'skipped', skipped_reason: expect.stringMatching(/^recipient refused: SMTP 550/) });
+    expect(smtp.countOf(saleMailId(w, refusedOrder, w.sourceB))).toBe(0);
     const description = await stack.engine.client.workflow.getHandle(purchaseWorkflowId(w.seller.id, refusedOrder)).describe();
     expect(description.status.name).toBe('COMPLETED');
   });

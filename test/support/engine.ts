@@ -8,6 +8,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { inject } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
 import { createMailTransport } from '../../activities/mailer.ts';
+import { startMailDispatcher, type MailDispatcher } from '../../runtime/mail-dispatcher.ts';
 import type { DatabaseHandle } from '../../db/connect.ts';
 import { testDatabase } from './database.ts';
 import { startTestSmtp, type TestSmtp } from './smtp.ts';
@@ -42,6 +43,7 @@ export async function startTestEngine(options: { worker?: boolean; database?: 's
   const nativeConnection = await NativeConnection.connect({ address });
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
+  let dispatcher: MailDispatcher | undefined;
 
   const engine: TestEngine = {
     client,
@@ -55,14 +57,19 @@ export async function startTestEngine(options: { worker?: boolean; database?: 's
         namespace,
         taskQueue,
         workflowBundle: { code: inject('workflowBundleCode') },
-        activities: createActivities({ db: database.db, mailer, mailFrom: 'ccx-test@ccx.invalid', temporal: { client, taskQueue } }),
+        activities: createActivities({ db: database.db, temporal: { client, taskQueue } }),
       });
       running = worker.run();
+      // As in production: the process that runs the worker also delivers its queue's mail outbox.
+      // A short lease, so that a test of a slow relay proves the claim is renewed while it waits.
+      dispatcher = startMailDispatcher({ db: database.db, mailer, mailFrom: 'ccx-test@ccx.invalid', queue: taskQueue, intervalMs: 100, leaseMs: 3000 }, () => {});
     },
     async stopWorker() {
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      await dispatcher?.stop();
       worker = undefined;
+      dispatcher = undefined;
     },
     async stop() {
       await engine.stopWorker();

@@ -18,8 +18,14 @@ export interface ReceivedMail {
 export interface TestSmtp {
   url: string;
   mails: ReceivedMail[];
-  /** The server answers 550 (mailbox unavailable) for this recipient from now on. */
-  refuse(address: string): void;
+  /** The server answers `code` (550: mailbox unavailable) for this recipient from now on; `null` accepts it again. */
+  refuse(address: string, code?: number | null): void;
+  /** Every MAIL FROM is answered with `code` (451: try later; 550/553: sender refused) until `null`. */
+  failSender(code: number | null): void;
+  /** Each mail is acknowledged only `ms` after its data arrived (a slow relay). */
+  delayAcceptance(ms: number): void;
+  /** Raw deliveries per Message-ID (a duplicate counts twice). */
+  countOf(messageId: string): number;
   /** Mails arriving from now on are recorded but not acknowledged until `release()`. */
   hold(): void;
   release(): void;
@@ -31,16 +37,23 @@ export interface TestSmtp {
 export async function startTestSmtp(): Promise<TestSmtp> {
   const mails: ReceivedMail[] = [];
   let held: Promise<void> | undefined;
-  const refused = new Set<string>();
+  const refused = new Map<string, number>();
+  let senderFailure: number | null = null;
+  let acceptanceDelayMs = 0;
+  const smtpError = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
   let releaseHeld = () => {};
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onMailFrom(_address, _session, callback) {
+      if (senderFailure === null) return callback();
+      callback(smtpError(senderFailure, senderFailure < 500 ? 'try again later' : 'sender refused'));
+    },
     onRcptTo(address, _session, callback) {
-      if (!refused.has(address.address)) return callback();
-      const err = Object.assign(new Error('mailbox unavailable'), { responseCode: 550 });
-      callback(err);
+      const code = refused.get(address.address);
+      if (code === undefined) return callback();
+      callback(smtpError(code, code < 500 ? 'mailbox busy, try again later' : 'mailbox unavailable'));
     },
     onData(stream, _session, done) {
       simpleParser(stream)
@@ -54,7 +67,7 @@ export async function startTestSmtp(): Promise<TestSmtp> {
             template: String(parsed.headers.get('x-ccx-template') ?? ''),
             contentLanguage: parsed.headers.get('content-language') as string | undefined,
           });
-          return held;
+          return Promise.all([held, acceptanceDelayMs > 0 ? new Promise((r) => setTimeout(r, acceptanceDelayMs)) : undefined]);
         })
         .then(() => done())
         .catch(done);
@@ -76,8 +89,18 @@ export async function startTestSmtp(): Promise<TestSmtp> {
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    refuse(address) {
-      refused.add(address);
+    refuse(address, code = 550) {
+      if (code === null) refused.delete(address);
+      else refused.set(address, code);
+    },
+    failSender(code) {
+      senderFailure = code;
+    },
+    delayAcceptance(ms) {
+      acceptanceDelayMs = ms;
+    },
+    countOf(messageId) {
+      return mails.filter((m) => m.messageId === messageId).length;
     },
     hold() {
       held = new Promise((resolve) => (releaseHeld = resolve));

@@ -24,6 +24,10 @@ export function workerProcesses(engine: () => TestEngine): WorkerProcesses {
           TEMPORAL_NAMESPACE: engine().namespace,
           DATABASE_URL: inject('databaseUrl'),
           SMTP_URL: engine().smtp.url,
+          // A sender the boot check accepts (the default no-reply@ccx.invalid is refused with SMTP_URL set).
+          CCX_MAIL_FROM: 'Verlag Test <no-reply@verlag-test.de>',
+          // A killed worker's claimed mails are taken over after this (60 s in production).
+          CCX_MAIL_LEASE_MS: '4000',
           CCX_TASK_QUEUE: engine().taskQueue,
           ...env,
         },

@@ -12,7 +12,6 @@ import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { mapLimit } from '../../activities/availability.activities.ts';
 import { startPairFanouts, type FanoutDispatchDeps } from '../../activities/availability.dispatch.ts';
 import { createConnectionActivities } from '../../activities/connection.activities.ts';
-import { createMailTransport } from '../../activities/mailer.ts';
 import { readPairAvailability, touchPairs, type Pair } from '../../db/availability.repository.ts';
 import { openDatabase } from '../../db/connect.ts';
 import { upsertConnection } from '../../db/connection.repository.ts';
@@ -330,7 +329,7 @@ test('accept then block bump the pair twice; the fan-outs leave told_version = v
 
 test('a retried record of the same transition does not bump the pair again', async () => {
   const { pair } = await twoClients();
-  const activities = createConnectionActivities({ db, mailer: createMailTransport('smtp://127.0.0.1:9'), mailFrom: 'test@ccx.invalid' });
+  const activities = createConnectionActivities({ db, mailQueue: 'no-mail' });
   const view = connectionView(pair, 'active', true, 1);
   const transition: ConnectionTransition = { view, history: { event: 'accept', actor: pair.targetClientId, from: 'invited', to: 'active', at: view.updatedAt } };
   await activities.recordConnectionTransition(transition);

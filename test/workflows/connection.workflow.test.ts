@@ -63,7 +63,9 @@ describe('connection workflow on the real dev server', () => {
     ]);
 
     expect(await handle.result()).toMatchObject({ status: 'ended' });
-    const mails = await engine.smtp.waitFor((m) => m.messageId.includes(id), 5);
+    // Delivered side by side, so in any order: sorted by transition number.
+    const transition = (m: { messageId: string }) => Number(m.messageId.split('.')[1]);
+    const mails = (await engine.smtp.waitFor((m) => m.messageId.includes(id), 5)).sort((x, y) => transition(x) - transition(y));
     expect(mails.map((m) => [m.template, m.to, m.messageId])).toEqual([
       ['invitation', b.email, `<${id}.1.invitation@ccx>`],
       ['accepted', a.email, `<${id}.2.accepted@ccx>`],

@@ -48,11 +48,12 @@ test('a worker killed mid-lifecycle loses nothing', { timeout: 180_000 }, async 
   await handle.executeUpdate(connectionUpdates.end, { args: [{ ...cmd, actor: a.id }] });
   expect(await handle.result()).toMatchObject({ status: 'ended', version: 5 });
 
+  await engine.smtp.waitFor((m) => m.messageId.includes(view.id), 6, 30_000); // the held one twice
   const mails = engine.smtp.mails.filter((m) => m.messageId.includes(view.id));
   expect(new Set(mails.map((m) => m.messageId))).toEqual(
     new Set(['1.invitation', '2.accepted', '3.blocked', '4.unblocked', '5.ended'].map((s) => `<${view.id}.${s}@ccx>`)),
   );
-  // the held mail went out again after the crash, under the same Message-ID
+  // the held mail went out again after the crash (its claim ran out), under the same Message-ID
   expect(mails.filter((m) => m.template === 'blocked').map((m) => m.messageId)).toEqual([
     `<${view.id}.3.blocked@ccx>`,
     `<${view.id}.3.blocked@ccx>`,

@@ -17,9 +17,10 @@ export const connectionCommands = defineCommands({
     body: z.strictObject({ offerAccess: z.boolean() }),
     mails: true,
   },
-  block: { summary: 'Block an active connection', who: 'either party', http: { method: 'POST', path: '/block' }, guarded: true, mails: true },
+  // Never `guarded`: a rule set must not be able to trap a party (block and end always work; issue 9).
+  block: { summary: 'Block an active connection', who: 'either party', http: { method: 'POST', path: '/block' }, mails: true },
   unblock: { summary: 'Unblock a blocked connection', who: 'the blocking party', http: { method: 'POST', path: '/unblock' }, mails: true },
-  end: { summary: 'End the connection', who: 'either party', http: { method: 'POST', path: '/end' }, guarded: true, mails: true },
+  end: { summary: 'End the connection', who: 'either party', http: { method: 'POST', path: '/end' }, mails: true },
 });
 
 export type ConnectionCommands = typeof connectionCommands;

@@ -8,6 +8,7 @@ export const RULES_ERROR_CODES = [
   'RULES_BAD_TYPE', // a value of the wrong YAML type (a map where a list belongs, …)
   'RULES_UNKNOWN_SECTION', // a top-level key that is not a section
   'RULES_UNKNOWN_EVENT', // an event name under guards/notifications that does not exist
+  'RULES_UNGUARDABLE_EVENT', // a guard on connection.block or connection.end: a party can always block and leave
   'RULES_UNKNOWN_FIELD', // any other unknown key
   'RULES_MISSING_FIELD', // a required key is absent
   'RULES_BAD_VERSION', // the header's language version is not supported

@@ -35,6 +35,15 @@ export const ruleSetSchema = z.strictObject({
   payouts: z.array(payoutRule).nullish(),
 });
 
+/**
+ * Commands a rule set must never be able to refuse: a party can always block and always leave,
+ * whatever policy is published (and a guard that errors would refuse them too).
+ */
+const UNGUARDABLE: Record<string, string> = {
+  'connection.block': 'a party can always block a connection; remove this guard (a rule set cannot veto it)',
+  'connection.end': 'a party can always end a connection; remove this guard (a rule set cannot veto it)',
+};
+
 export type Path = ReadonlyArray<string | number>;
 
 /** `guards.connection.invite[0].require` */
@@ -89,7 +98,11 @@ export function issueSpecs(issue: z.core.$ZodIssue, valueAt: (path: Path) => unk
         path.length === 0 ? ['RULES_UNKNOWN_SECTION', 'section']
           : path.length === 1 && (path[0] === 'guards' || path[0] === 'notifications') ? ['RULES_UNKNOWN_EVENT', 'event']
             : ['RULES_UNKNOWN_FIELD', 'field'];
-      return issue.keys.map((key) => ({ code, key, message: `unknown ${what} \`${key}\``, hint: didYouMean(key, allowed) }));
+      return issue.keys.map((key) =>
+        path.length === 1 && path[0] === 'guards' && UNGUARDABLE[key]
+          ? { code: 'RULES_UNGUARDABLE_EVENT' as const, key, message: `\`${key}\` cannot be guarded`, hint: UNGUARDABLE[key] }
+          : { code, key, message: `unknown ${what} \`${key}\``, hint: didYouMean(key, allowed) },
+      );
     }
     case 'invalid_type':
       if (value === undefined) {

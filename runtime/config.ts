@@ -37,14 +37,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /**
- * The key that encrypts stored callback secrets: CCX_SECRET_KEY (64 hex chars) in production; in
- * development one is generated once into the data directory so restarts can still decrypt.
+ * The key that encrypts stored callback secrets: CCX_SECRET_KEY (64 hex chars) in production; on
+ * embedded defaults one is generated once into the data directory so restarts can still decrypt.
+ * Against a configured DATABASE_URL — shared by every host of the deployment — a key generated on
+ * one host would make what it stores unreadable to the others: the key must be given, or nothing
+ * starts.
  */
 export function loadSecretKey(config: Config, env: NodeJS.ProcessEnv = process.env): Buffer {
   if (env.CCX_SECRET_KEY) {
     const key = Buffer.from(env.CCX_SECRET_KEY, 'hex');
-    if (key.length !== 32) throw new Error('CCX_SECRET_KEY must be 64 hex characters (32 bytes)');
+    if (key.length !== 32 || !/^[0-9a-f]{64}$/i.test(env.CCX_SECRET_KEY)) throw new Error('CCX_SECRET_KEY must be 64 hex characters (32 bytes)');
     return key;
+  }
+  if (config.databaseUrl) {
+    throw new Error(
+      'CCX_SECRET_KEY is not set: with DATABASE_URL every API host must use the same key (64 hex characters, e.g. `openssl rand -hex 32`), or hosts cannot read each other\'s stored secrets',
+    );
   }
   const file = path.join(config.dataDir, 'secret.key');
   if (!existsSync(file)) {

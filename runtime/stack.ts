@@ -40,6 +40,8 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
       while (stops.length > 0) await stops.pop()!().catch((err: unknown) => log(`shutdown: ${String(err)}`));
     }));
   let workerFailure: unknown;
+  // Checked before anything starts: a missing key must stop the boot, not the first invitation.
+  const secretKey = parts.api ? loadSecretKey(config) : undefined;
   try {
     let temporalAddress = config.temporal.address;
     if (!temporalAddress) {
@@ -109,7 +111,7 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
       const app = buildApp({
         db: database.db,
         temporal: { client, taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace },
-        secretKey: loadSecretKey(config),
+        secretKey: secretKey!,
         allowInsecureCallbacks: process.env.CCX_ALLOW_INSECURE_CALLBACKS === '1',
       });
       await app.listen({ port: config.port, host: process.env.HOST ?? '0.0.0.0' });

@@ -13,8 +13,8 @@ beforeAll(async () => {
 });
 afterAll(() => smtp?.stop());
 
-function runWorker(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/ccx.ts', 'worker'], {
+function runWorker(env: Record<string, string>, command = 'worker'): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/ccx.ts', command], {
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
@@ -27,7 +27,7 @@ function runWorker(env: Record<string, string>): Promise<{ code: number | null; 
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();
-    if (output.includes('worker polling')) child.kill('SIGTERM'); // it started: stop it
+    if (output.includes('worker polling') || output.includes('HTTP API on')) child.kill('SIGTERM'); // it started: stop it
   });
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
@@ -52,5 +52,18 @@ test('a relay that is down does not stop the boot: the mails wait in the outbox'
   const { code, output } = await runWorker({ SMTP_URL: 'smtp://127.0.0.1:1', CCX_MAIL_FROM: 'no-reply@verlag-test.de' });
   expect(output).toContain('SMTP relay not reachable now');
   expect(output).toContain('worker polling');
+  expect(code).toBe(0);
+});
+
+test('an API host against a shared DATABASE_URL without CCX_SECRET_KEY refuses to start (it would generate a key of its own)', async () => {
+  const { code, output } = await runWorker({ CCX_SECRET_KEY: '', PORT: '0' }, 'api');
+  expect(code).toBe(1);
+  expect(output).toContain('CCX_SECRET_KEY is not set');
+  expect(output).not.toContain('HTTP API on');
+});
+
+test('with CCX_SECRET_KEY set, the same API host starts', async () => {
+  const { code, output } = await runWorker({ CCX_SECRET_KEY: 'ab'.repeat(32), PORT: '0', CCX_OPERATOR_KEY: `ccx_op_${randomUUID()}` }, 'api');
+  expect(output).toContain('HTTP API on');
   expect(code).toBe(0);
 });

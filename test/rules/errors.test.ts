@@ -138,6 +138,17 @@ describe('a broken rule set is refused with an error pointing at the offending p
   });
 });
 
+describe('a party can always block and leave', () => {
+  test.for(['connection.block', 'connection.end'])('a guard on %s is refused at its line and column, with a hint', (event) => {
+    const source = guardsFor(event, '    - { id: never, require: "false", message: nobody leaves }\n');
+    const lines = source.split('\n');
+    const line = lines.findIndex((l) => l.trim() === `${event}:`) + 1;
+    const [error] = errorsOf(source);
+    expect(error).toMatchObject({ code: 'RULES_UNGUARDABLE_EVENT', line, column: 3, message: `\`${event}\` cannot be guarded` });
+    expect(error!.hint).toMatch(/can always (block|end)/);
+  });
+});
+
 describe('error reports', () => {
   test('every problem of a rule set is reported in one load, in file order', () => {
     const source = HEADER.replace('P30D', 'P1M').replace('template: declined', 'template: decline') +

@@ -36,9 +36,9 @@ describe('guards', () => {
   });
 
   test('a guard may look at who sends the command', () => {
-    const rules = evaluatorFor(guardsFor('connection.end', '    - { id: only-source-ends, require: actor.role == "source", message: only the source may end }\n'));
-    expect(rules.checkGuards('connection.end', command('source'))).toEqual({ allowed: true });
-    expect(rules.checkGuards('connection.end', command('target'))).toMatchObject({ allowed: false, rule: 'only-source-ends' });
+    const rules = evaluatorFor(guardsFor('connection.accept', '    - { id: only-target-accepts, require: actor.role == "target", message: only the target may accept }\n'));
+    expect(rules.checkGuards('connection.accept', command('target'))).toEqual({ allowed: true });
+    expect(rules.checkGuards('connection.accept', command('source'))).toMatchObject({ allowed: false, rule: 'only-target-accepts' });
   });
 
   test('a cart guard reads its items, with prices as integers in minor units', () => {
@@ -86,6 +86,6 @@ describe('guards', () => {
   test('every event of the format can carry guards', () => {
     const yaml = `${HEADER}guards:\n${GUARD_EVENTS.map((e) => `  ${e}:\n    - { id: g-${e.replace('.', '-').toLowerCase()}, require: "true", message: m }\n`).join('')}`;
     const rules = evaluatorFor(yaml);
-    expect(rules.checkGuards('connection.block', command('target'))).toEqual({ allowed: true });
+    expect(rules.checkGuards('connection.accept', command('target'))).toEqual({ allowed: true });
   });
 });

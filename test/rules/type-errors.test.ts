@@ -26,7 +26,7 @@ describe('expressions are type-checked against the facts of their event when the
 
   test('the actor is a fact of commands, not of the invitation', () => {
     expect(codeOf(guard('connection.invite', 'actor.role == "source"'))).toEqual(['RULES_CEL_UNKNOWN_NAME']);
-    expect(() => errorsOf(guard('connection.block', 'actor.role == "source"'))).toThrow();
+    expect(() => errorsOf(guard('connection.accept', 'actor.role == "source"'))).toThrow();
   });
 
   test('an unknown field names its type and suggests the closest field', () => {

@@ -94,8 +94,10 @@ export function invalidRequest(location: string, error: { issues: readonly Reque
 export const outcomeUnknown = () =>
   new ApiError(ErrorCode.UNAVAILABLE, 'outcome unknown, retry with the same Idempotency-Key');
 
-// gRPC status codes meaning "we do not know whether the call took effect".
-const UNKNOWN_OUTCOME_GRPC = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+// gRPC status codes meaning "we do not know whether the call took effect" (or "not now": the
+// server sheds load). Any other status — INVALID_ARGUMENT, PERMISSION_DENIED, UNIMPLEMENTED … —
+// will fail the same way on every retry: that is our bug or our setup, never "retry".
+const UNKNOWN_OUTCOME_GRPC = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */]);
 
 function causes(err: unknown): unknown[] {
   const chain: unknown[] = [];
@@ -131,8 +133,11 @@ export function fromTemporalError(err: unknown): ApiError | undefined {
   if (err instanceof WorkflowNotFoundError) {
     return new ApiError(ErrorCode.INVALID_TRANSITION, 'the connection is in a final state');
   }
-  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || err instanceof ServiceError) return outcomeUnknown();
-  if (causes(err).some((e) => isGrpcServiceError(e) && UNKNOWN_OUTCOME_GRPC.has(e.code))) return outcomeUnknown();
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return outcomeUnknown();
+  const grpc = causes(err).find(isGrpcServiceError);
+  if (grpc) return UNKNOWN_OUTCOME_GRPC.has(grpc.code) ? outcomeUnknown() : new ApiError(ApiOnlyCode.INTERNAL, 'internal error');
+  // A ServiceError without a gRPC status: the connection itself failed, the outcome is unknown.
+  if (err instanceof ServiceError) return outcomeUnknown();
   return undefined;
 }
 

@@ -7,6 +7,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type Workf
 import type { Kysely } from 'kysely';
 import type { Client } from '@temporalio/client';
 import { startPairFanouts, type FanoutDispatchOptions } from '../activities/availability.dispatch.ts';
+import { permanentDatabaseErrors } from '../activities/database-errors.ts';
 import { createActivities } from '../activities/index.ts';
 import { startModuleFanouts } from '../activities/module.dispatch.ts';
 import type { Database } from '../db/schema.ts';
@@ -22,6 +23,9 @@ export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
     logger: new DefaultLogger('WARN'),
   });
 }
+
+/** Around every activity: database errors that retrying cannot fix fail the attempt for good. */
+export const activityInterceptors = { activity: [permanentDatabaseErrors] };
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -42,6 +46,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
     activities: createActivities({ db: deps.db, temporal: { client: deps.client, taskQueue: deps.taskQueue } }),
+    interceptors: activityInterceptors,
     ...(deps.identity ? { identity: deps.identity } : {}),
   });
 }

@@ -37,6 +37,7 @@ import {
   type CartWorkflowInput,
 } from './cart.messages.ts';
 import { refusalFailure } from './errors.ts';
+import { historyLimitProblem } from './connection.input.ts';
 import { isRefusal, pinned, pinRules } from './pinned-rules.ts';
 
 const store = proxyActivities<CartActivities & Pick<ConnectionActivities, 'loadActiveRuleSet'>>(activityPresets.database);
@@ -172,5 +173,5 @@ function cartInputProblem(input: CartWorkflowInput): string | null {
   if (typeof input.title !== 'string') return 'title must be a string';
   if (!Array.isArray(input.items)) return 'items must be a list';
   if (!input.seller || input.seller.id !== input.clientId) return 'seller must be the facts of the client that owns the cart';
-  return null;
+  return historyLimitProblem(input.historyEventLimit);
 }

@@ -4,7 +4,7 @@
  * one effect.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startTestStack, type TestStack } from '../support/stack.ts';
+import { companyOverHttp, startTestStack, type TestStack } from '../support/stack.ts';
 import { call } from './support.ts';
 
 let stack: TestStack;
@@ -43,4 +43,19 @@ test('no worker: 503 UNAVAILABLE, and the retry with the same key converges on o
   expect(retried.json()).toMatchObject({ status: 'active', version: 2 });
   const read = (await call(stack.app, a.apiKey, 'GET', `/v1/connections/${id}`)).json();
   expect(read.history.map((h: { event: string }) => h.event)).toEqual(['invite', 'accept']);
+});
+
+test('a Temporal refusal that retrying cannot fix (INVALID_ARGUMENT: a task queue name over the limit) is 500 INTERNAL, not 503 "retry"', async () => {
+  const { buildApp } = await import('../../api/app.ts');
+  const { randomBytes } = await import('node:crypto');
+  const misconfigured = buildApp({
+    db: stack.engine.database.db,
+    temporal: { client: stack.engine.client, taskQueue: 'q'.repeat(2000), namespace: stack.engine.namespace },
+    secretKey: randomBytes(32),
+    temporalDeadlineMs: 1500,
+  });
+  const { clients } = await companyOverHttp(stack, ['gamma', 'delta']);
+  const res = await call(misconfigured, clients[0]!.apiKey, 'POST', '/v1/connections', { targetClientId: clients[1]!.id, offerAccess: true });
+  expect([res.statusCode, res.json().error.code]).toEqual([500, 'INTERNAL']);
+  await misconfigured.close();
 });

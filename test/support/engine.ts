@@ -9,6 +9,7 @@ import { inject } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
 import { createMailTransport } from '../../activities/mailer.ts';
 import { startMailDispatcher, type MailDispatcher } from '../../runtime/mail-dispatcher.ts';
+import { activityInterceptors } from '../../runtime/worker.ts';
 import type { DatabaseHandle } from '../../db/connect.ts';
 import { testDatabase } from './database.ts';
 import { startTestSmtp, type TestSmtp } from './smtp.ts';
@@ -58,6 +59,7 @@ export async function startTestEngine(options: { worker?: boolean; database?: 's
         taskQueue,
         workflowBundle: { code: inject('workflowBundleCode') },
         activities: createActivities({ db: database.db, temporal: { client, taskQueue } }),
+        interceptors: activityInterceptors,
       });
       running = worker.run();
       // As in production: the process that runs the worker also delivers its queue's mail outbox.

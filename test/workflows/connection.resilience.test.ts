@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { getConnection } from '../../db/connection.repository.ts';
 import { connectionUpdates } from '../../workflows/messages.ts';
 import { invite } from '../support/connections.ts';
@@ -66,4 +66,35 @@ test('a malformed start fails the run with INVALID_REQUEST instead of retrying f
   expect(err).toBeInstanceOf(WorkflowFailedError);
   expect((err as WorkflowFailedError).cause).toBeInstanceOf(ApplicationFailure);
   expect(((err as WorkflowFailedError).cause as ApplicationFailure).type).toBe('INVALID_REQUEST');
+});
+
+describe('direct starts that cannot work fail the run, visibly, instead of retrying for ever', () => {
+  const start = (input: Record<string, unknown>) =>
+    engine.client.workflow.start('connectionWorkflow', { taskQueue: engine.taskQueue, workflowId: `direct-${randomUUID()}`, args: [input] });
+  const failureOf = async (handle: { result(): Promise<unknown> }) => {
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    let cause = (err as WorkflowFailedError).cause;
+    while (cause && !(cause instanceof ApplicationFailure)) cause = cause.cause as Error | undefined;
+    return cause as ApplicationFailure;
+  };
+
+  test('historyEventLimit 1 (a run that would continue as new for ever) is INVALID_REQUEST', async () => {
+    const [a, b] = await pair();
+    const handle = await start({ connectionId: randomUUID(), sourceClientId: a.id, targetClientId: b.id, offerAccess: true, historyEventLimit: 1 });
+    expect(await failureOf(handle)).toMatchObject({ type: 'INVALID_REQUEST', message: expect.stringContaining('historyEventLimit') });
+  });
+
+  test('facts of the wrong shape are INVALID_REQUEST', async () => {
+    const [a, b] = await pair();
+    const handle = await start({ connectionId: randomUUID(), sourceClientId: a.id, targetClientId: b.id, offerAccess: true, facts: { source: a.id, target: null } });
+    expect(await failureOf(handle)).toMatchObject({ type: 'INVALID_REQUEST', message: expect.stringContaining('facts.source') });
+  });
+
+  test('well-shaped facts of clients that do not exist: the database refuses the row for good, and the run fails saying so', async () => {
+    const party = (clientId: string) => ({ clientId, name: 'Ghost', email: 'ghost@example.test', language: 'en', contractingCompanyId: 'NOCOMPANY', moduleActive: true });
+    const [source, target] = ['GHOSTSOURCE000000001', 'GHOSTTARGET000000002'];
+    const handle = await start({ connectionId: randomUUID(), sourceClientId: source, targetClientId: target, offerAccess: true, facts: { source: party(source), target: party(target) } });
+    expect(await failureOf(handle)).toMatchObject({ type: 'DATABASE_REJECTED', message: expect.stringContaining('SQLSTATE 23503') });
+  }, 30_000);
 });

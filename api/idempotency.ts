@@ -48,8 +48,12 @@ const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/; // visible ASCII, like a header token
 
 const sha256hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-/** Temporal update id for (principal, Idempotency-Key): a retry addresses the same update. */
-export const updateIdFor = (principal: string, key: string): string => sha256hex(`${principal}\n${key}`);
+/**
+ * Temporal update id of a recorded request: its minted id (new with every record, so a key reused
+ * after its record expired is a new request) and its hash. A retry addresses the same update —
+ * in the same run (Temporal de-duplicates) or in a later one (workflows/answered-updates.ts).
+ */
+export const updateIdFor = (mintedId: string, requestHashValue: string): string => sha256hex(`${mintedId}\n${requestHashValue}`);
 
 /** JSON with sorted keys: the same body in another key order is the same request. */
 function canonicalJson(value: unknown): string {
@@ -88,13 +92,8 @@ export function registerIdempotency(app: FastifyInstance, db: Kysely<Database>):
     );
     const { record } = claim;
     if (claim.claimed) {
-      request.idempotency = {
-        principal,
-        key: header,
-        mintedId: record.minted_id ?? uuidv7(),
-        updateId: updateIdFor(principal, header),
-        recording: true,
-      };
+      const mintedId = record.minted_id ?? uuidv7();
+      request.idempotency = { principal, key: header, mintedId, updateId: updateIdFor(mintedId, requestHashValue), recording: true };
       return;
     }
     if (record.request_hash !== requestHashValue) {

@@ -38,6 +38,8 @@ export interface CartResume {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** Answers of recent commands by update id (workflows/answered-updates.ts). */
+  answeredUpdates?: Array<[string, unknown]>;
 }
 
 export interface CartCommandArgs {

@@ -9,6 +9,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import {
   allHandlersFinished,
   condition,
+  currentUpdateInfo,
   continueAsNew,
   proxyActivities,
   setHandler,
@@ -37,6 +38,7 @@ import {
   type CartWorkflowInput,
 } from './cart.messages.ts';
 import { refusalFailure } from './errors.ts';
+import { AnsweredUpdates } from './answered-updates.ts';
 import { historyLimitProblem } from './connection.input.ts';
 import { isRefusal, pinned, pinRules } from './pinned-rules.ts';
 
@@ -46,6 +48,7 @@ export async function cartWorkflow(input: CartWorkflowInput): Promise<CartView> 
   const problem = cartInputProblem(input);
   if (problem) throw refusalFailure({ code: ErrorCode.INVALID_REQUEST, message: problem });
   let entity: CartEntity | undefined;
+  const answered = new AnsweredUpdates<CartView>(input.resume?.answeredUpdates as Array<[string, CartView]> | undefined);
   let ready = false; // recorded, and the availability of its sources read
   const pending: PairAvailability[] = [];
   const { workflowId } = workflowInfo();
@@ -100,7 +103,7 @@ export async function cartWorkflow(input: CartWorkflowInput): Promise<CartView> 
     // Quiesce: every accepted command recorded and every signal applied before the run ends.
     await condition(() => allHandlersFinished() && pending.length === 0);
     if (entity.isFinal) return entity.view();
-    return continueAsNew<typeof cartWorkflow>({ ...input, ruleSet: entity.ruleSet, items: [], resume: entity.toResume() });
+    return continueAsNew<typeof cartWorkflow>({ ...input, ruleSet: entity.ruleSet, items: [], resume: { ...entity.toResume(), answeredUpdates: answered.toCarry() } });
   }
 
   function current(): CartEntity {
@@ -120,6 +123,7 @@ export async function cartWorkflow(input: CartWorkflowInput): Promise<CartView> 
   }
 
   function validateCommand(name: CartCommandName, args: CartCommandArgs): void {
+    if (answered.get(currentUpdateInfo()?.id)) return; // a retry: answered by the handler
     if (!entity || !ready) throw refusalFailure({ code: ErrorCode.INVALID_TRANSITION, message: 'the cart is still being set up; retry' });
     const made = commandEvent(cartCommands, name, args);
     if (!made.ok) throw refusalFailure({ code: ErrorCode.INVALID_REQUEST, message: made.message });
@@ -128,12 +132,17 @@ export async function cartWorkflow(input: CartWorkflowInput): Promise<CartView> 
   }
 
   async function runCommand(name: CartCommandName, args: CartCommandArgs): Promise<CartView> {
+    const updateId = currentUpdateInfo()?.id;
+    const earlier = answered.get(updateId);
+    if (earlier) return earlier;
     const made = commandEvent(cartCommands, name, args);
     if (!made.ok) throw refusalFailure({ code: ErrorCode.INVALID_REQUEST, message: made.message });
     const t = entity!.apply(made.event, new Date()); // synchronous: before the first await
     if (t) await record(t);
     await readUnknownSources(); // new items of a new source: their availability before the answer
-    return entity!.view();
+    const view = entity!.view();
+    answered.remember(updateId, view);
+    return view;
   }
 
   function validateUpgrade(ruleSet: CompiledRuleSet): void {

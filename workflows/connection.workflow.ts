@@ -11,6 +11,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  currentUpdateInfo,
   log,
   patched,
   proxyActivities,
@@ -29,6 +30,7 @@ import { connectionRuleFacts } from '../rules/connection-facts.ts';
 import { connectionCommands, type ConnectionCommandName } from '../machines/connection.commands.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
 import { activityPresets, searchAttributes } from '../temporal.config.ts';
+import { AnsweredUpdates } from './answered-updates.ts';
 import { ConnectionEntity, type PendingMail } from './connection.entity.ts';
 import { isRefusal, pinned, pinRules } from './pinned-rules.ts';
 import { inputProblem } from './connection.input.ts';
@@ -55,6 +57,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   if (problem) throw refusalFailure({ code: ErrorCode.INVALID_REQUEST, message: problem });
   let entity: ConnectionEntity | undefined;
   let recordedVersion = 0;
+  const answered = new AnsweredUpdates<ConnectionView>(input.resume?.answeredUpdates as Array<[string, ConnectionView]> | undefined);
   let sending = false;
   // Runs that began before mails moved to the outbox kept them in the workflow and sent each with
   // an activity of its own; their histories replay that way (test/histories).
@@ -142,7 +145,12 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     // can slip in and be lost.
     await condition(() => allHandlersFinished() && entity!.outbox.length === 0 && !sending);
     if (entity.isFinal) return entity.view();
-    return continueAsNew<typeof connectionWorkflow>({ ...input, facts: entity.currentFacts, ruleSet: entity.ruleSet, resume: entity.toResume() });
+    return continueAsNew<typeof connectionWorkflow>({
+      ...input,
+      facts: entity.currentFacts,
+      ruleSet: entity.ruleSet,
+      resume: { ...entity.toResume(), answeredUpdates: answered.toCarry() },
+    });
   }
 
   function ready(): ConnectionEntity {
@@ -151,6 +159,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   }
 
   function validateCommand(name: ConnectionCommandName, args: CommandArgs): void {
+    if (answered.get(currentUpdateInfo()?.id)) return; // a retry: answered by the handler
     if (!entity) throw notReady();
     const made = commandEvent(connectionCommands, name, args);
     if (!made.ok) throw refusalFailure({ code: ErrorCode.INVALID_REQUEST, message: made.message });
@@ -159,11 +168,16 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   }
 
   async function runCommand(name: ConnectionCommandName, args: CommandArgs): Promise<ConnectionView> {
+    const updateId = currentUpdateInfo()?.id;
+    const earlier = answered.get(updateId);
+    if (earlier) return earlier;
     const made = commandEvent(connectionCommands, name, args);
     if (!made.ok) throw refusalFailure({ code: ErrorCode.INVALID_REQUEST, message: made.message }); // the validator said so already
     const t = entity!.apply(made.event, new Date()); // synchronous: before the first await
     if (t) await record(t);
-    return t ? t.view : entity!.view();
+    const view = t ? t.view : entity!.view();
+    answered.remember(updateId, view);
+    return view;
   }
 
   function validateSale(args: AuthorizeSaleArgs): void {

@@ -46,6 +46,8 @@ export interface ConnectionResume {
   createdAt: string;
   updatedAt: string;
   pendingMails: unknown[];
+  /** Answers of recent commands by update id (workflows/answered-updates.ts). */
+  answeredUpdates?: Array<[string, unknown]>;
 }
 
 /** Every connection update names the connection (a newer connection of the pair refuses it) and the actor. */

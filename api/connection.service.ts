@@ -130,7 +130,7 @@ async function startInvitation(
         return await handle.executeUpdate(invitationUpdate, invitation); // our own first attempt
       }
       if (await findOpenConnection(deps.db, input.sourceClientId, input.targetClientId)) throw connectionExists();
-      // The pair's previous connection is final but its run is still sending its last mails.
+      // The pair's previous connection is final (its row says so) and its run is closing this moment.
       if (Date.now() + 300 > deadline) throw outcomeUnknown();
       await sleep(200);
     }

@@ -265,7 +265,9 @@ test('duplicate dispatches of one version converge on one fan-out', async () => 
   const [first, again] = await Promise.all([startPairFanouts(deps, [pair]), startPairFanouts(deps, [pair])]);
   const workflowId = availabilityFanoutWorkflowId(pair.sourceClientId, pair.targetClientId, 1);
   expect(first).toEqual([expect.objectContaining({ workflowId, outcome: 'started' })]);
-  expect(again).toEqual([expect.objectContaining({ workflowId, outcome: 'started' })]);
+  // The second finds the fan-out running (started), or — on a slow machine — already finished and
+  // its pair told (nothing to start): never a second run.
+  expect(again.filter((s) => s.outcome !== 'started' || s.workflowId !== workflowId)).toEqual([]);
   await stack.engine.client.workflow.getHandle(workflowId).result();
   expect(await runsOf(workflowId)).toHaveLength(1);
   // Told: nothing left to start. A dispatch naming the finished version again is refused as done.

@@ -164,6 +164,6 @@ describe('timers and mails follow the published rule set', () => {
     await command(b!, id, 'accept');
     await command(a!, id, 'end');
     await stack.engine.smtp.waitFor((m) => m.messageId === `<${id}.3.ended@ccx>`);
-    expect(stack.engine.smtp.mails.filter((m) => m.messageId.includes(id)).map((m) => m.template)).toEqual(['invitation', 'ended']);
+    expect(stack.engine.smtp.mails.filter((m) => m.messageId.includes(id)).map((m) => m.template).sort()).toEqual(['ended', 'invitation']);
   });
 });

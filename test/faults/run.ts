@@ -12,7 +12,9 @@
  * (load.ts; HTTP client with the Idempotency-Key / retry-503 contract in http.ts) through these
  * scenarios, one after the other on the same stack, each with its own load window:
  *   base  no fault: the control (if this fails, suspect the harness first)
- *   a     SIGKILL a worker every few seconds (alternating, the other one stays up) and restart it
+ *   a     SIGKILL a worker every few seconds (alternating, the other one stays up) and restart it;
+ *         the next kill comes 1 s after the restarted worker polls (a restart takes ~7–10 s here:
+ *         each worker bundles its workflow code at boot), for 30 s
  *   b     stop the Temporal dev server, start it again on the same port and db file
  *   c     stop Postgres (`pg_ctl stop -m fast`) for 20 s, start it again
  *   d     SMTP answers 451 to MAIL FROM for 30 s, then refuses our sender with 550 for 30 s
@@ -30,8 +32,10 @@
  * Needs root (runuser), PostgreSQL 15 binaries and the Temporal CLI (.tools/temporal).
  */
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
@@ -79,6 +83,9 @@ interface ScenarioDef {
   settleMaxMs: number;
 }
 
+/** Seconds since the suite started, as in the log lines. */
+const rel = (at: number) => Number(elapsed(at));
+
 const faultWindow = (windows: FaultWindow[], scenario: string, part: string, apiDependency: boolean): FaultWindow => {
   const w: FaultWindow = { scenario, part, apiDependency, downAt: Date.now() };
   windows.push(w);
@@ -112,7 +119,7 @@ const SCENARIOS: ScenarioDef[] = [
         await victim.restartUntilReady();
         w.upAt = Date.now();
         log(`a: ${victim.name} polling again after ${((w.upAt - w.downAt) / 1000).toFixed(1)} s`);
-        await sleep(3000);
+        await sleep(1000);
       }
     },
   },
@@ -185,7 +192,16 @@ interface ScenarioResult {
   payouts: { expected: number; found: number };
   workflows: Record<string, number>;
   unexpectedExits: Array<{ name: string; code: number | null; signal: string | null }>;
+  /** The suite's own event-loop delay during the load: latencies are measured here, so this is their error bar. */
+  harnessLoopDelayMaxMs: number;
+  /** The machine's 1-minute load average at the end of the load window (2 cores, shared). */
+  loadAverage: number;
+  /** SMTP conversations in this scenario (load and settle): messages accepted, MAIL FROM answered 451 / 550. */
+  smtp: { accepted: number; tempfailed: number; refused: number };
   failures: Anomaly[];
+  /** For diagnosis: every answer but 2xx (t = seconds since the suite started), and the commands and purchases without a 2xx. */
+  non2xx: Array<{ t: number; ms: number; status: number; code?: string; route: string; api: number }>;
+  unacknowledged: Array<{ t: number; what: string; status: number; code?: string; attempts: number; gaveUp: boolean; tookEffect: boolean }>;
 }
 
 async function main(): Promise<number> {
@@ -226,6 +242,8 @@ async function main(): Promise<number> {
 
   const results: ScenarioResult[] = [];
   const started = Date.now();
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
   let api: ApiClient | undefined;
   const loadLog: LoadLog = { commands: [], purchases: [] };
   let harnessError: string | undefined;
@@ -280,6 +298,8 @@ async function main(): Promise<number> {
       log(`=== scenario ${key}: ${def.title}`);
       api.scenario = key;
       const startedAt = Date.now();
+      loopDelay.reset();
+      const smtpBefore = { ...stack.smtp!.stats };
       let deadline = Infinity;
       const until = () => deadline;
       const load = Promise.all([
@@ -296,6 +316,8 @@ async function main(): Promise<number> {
       }
       await load;
       const loadMs = Date.now() - startedAt;
+      const harnessLoopDelayMaxMs = Math.round(loopDelay.max / 1e6);
+      const loadAverage = loadavg()[0]!;
       api.scenario = `${key}:settle`;
 
       // Every part up again (a process that died on its own is being restarted).
@@ -383,7 +405,27 @@ async function main(): Promise<number> {
         payouts: { expected: payouts.perScenario.get(key)?.expected ?? 0, found: payouts.perScenario.get(key)?.found ?? 0 },
         workflows: workflows.counts,
         unexpectedExits: exits.map((e) => ({ name: e.name, code: e.code, signal: e.signal })),
+        harnessLoopDelayMaxMs,
+        loadAverage: Number(loadAverage.toFixed(2)),
+        smtp: {
+          accepted: stack.smtp.stats.accepted - smtpBefore.accepted,
+          tempfailed: stack.smtp.stats.tempfailed - smtpBefore.tempfailed,
+          refused: stack.smtp.stats.refused - smtpBefore.refused,
+        },
         failures,
+        non2xx: api.attempts
+          .filter((a) => a.scenario === key && (a.status < 200 || a.status >= 300))
+          .map((a) => ({ t: rel(a.startedAt), ms: a.ms, status: a.status, ...(a.code ? { code: a.code } : {}), route: `${a.method} ${a.route}`, api: a.api })),
+        unacknowledged: [
+          ...cmds.filter((c) => !c.acked).map((c) => ({
+            t: rel(c.sentAt), what: `pair ${c.pair} ${c.kind} #${c.seq}`, status: c.status, ...(c.code ? { code: c.code } : {}), attempts: c.attempts, gaveUp: c.gaveUp,
+            tookEffect: commands.applied.get(c.seq) ?? false,
+          })),
+          ...buys.filter((p) => !p.acked).map((p) => ({
+            t: rel(p.sentAt), what: `order ${p.orderId}`, status: p.status, ...(p.code ? { code: p.code } : {}), attempts: p.attempts, gaveUp: p.gaveUp,
+            tookEffect: payouts.recorded.has(`${p.sellerClientId}:${p.orderId}`),
+          })),
+        ],
       };
       results.push(result);
       log(`${key}: ${result.commands.sent} commands (${result.commands.acked} acked, ${result.commands.applied} applied), ${result.purchases.sent} purchases, ${http.figures.n503} × 503, ${failures.length} failure(s)`);
@@ -424,8 +466,10 @@ function report(results: ScenarioResult[], harnessError: string | undefined, tot
   const out = ['', `Fault suite — ${Math.round(totalMs / 1000)} s`, line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''];
   for (const r of results) {
     out.push(`${r.key}: ${r.title} — load ${(r.loadMs / 1000).toFixed(0)} s, settle ${(r.settleMs / 1000).toFixed(0)} s${r.settledCleanly ? '' : ' (hit its deadline)'}; ` +
-      `faults: ${r.windows.map((w) => `${w.part} ${w.upAt ? ((w.upAt - w.downAt) / 1000).toFixed(1) : '?'} s`).join(', ') || 'none'}; ` +
-      `gave up ${r.commands.gaveUp}, refused ${JSON.stringify(r.commands.refusedCodes)}; 503 outside outages ${r.http.n503Outside}; no answer ${r.http.noAnswer}; max latency ${r.http.maxMs} ms; ` +
+      `faults: ${r.windows.map((w) => `${w.part} ${rel(w.downAt)}–${w.upAt ? rel(w.upAt) : '?'} s`).join(', ') || 'none'}; ` +
+      `gave up ${r.commands.gaveUp}, refused ${JSON.stringify(r.commands.refusedCodes)}; 503 outside outages ${r.http.n503Outside}; no answer ${r.http.noAnswer}; max latency ${r.http.maxMs} ms (suite's own event-loop delay ≤ ${r.harnessLoopDelayMaxMs} ms, load average ${r.loadAverage}); ` +
+      `2xx p50/p95 commands ${r.http.ackedMs.commands.p50}/${r.http.ackedMs.commands.p95} ms, purchases ${r.http.ackedMs.purchases.p50}/${r.http.ackedMs.purchases.p95} ms; ` +
+      `SMTP accepted ${r.smtp.accepted}, 451 ${r.smtp.tempfailed}, 550 ${r.smtp.refused}; ` +
       `mails missing ${r.mails.missing} (at end of run ${(r.mails as Record<string, unknown>).missingAtEndOfRun ?? '?'})`);
     const byCheck = new Map<string, Anomaly[]>();
     for (const f of r.failures) byCheck.set(f.check, [...(byCheck.get(f.check) ?? []), f]);

@@ -17,13 +17,17 @@
  *             none failed (but purchases refused by the domain), was terminated or timed out, none
  *             has a failing workflow task.
  *  http       no 5xx but 503; every 503 within 5 s; 503 only while a part the API's answers depend
- *             on (Temporal, Postgres, a worker) was down, plus a grace to notice the recovery;
- *             every request answered.
+ *             on (Temporal, Postgres, a worker) was down, plus a grace to notice the recovery (SMTP
+ *             is not such a part: mails go out after the answer); likewise no 409
+ *             IDEMPOTENCY_IN_PROGRESS to a retry outside those times (our client never overlaps two
+ *             requests with one key, so that answer means a key still held by an attempt that
+ *             already answered 503); every request answered.
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import type pg from 'pg';
 import { searchAttributes } from '../../temporal.config.ts';
 import type { Attempt } from './http.ts';
+import { elapsed } from './util.ts';
 import type { CommandRecord, LoadLog, World } from './load.ts';
 import type { ReceivedMessage } from './smtp.ts';
 
@@ -233,7 +237,7 @@ export class Verifier {
   }
 
   /** See "payouts" in the file comment; figures per scenario. */
-  async checkPayouts(): Promise<{ anomalies: Anomaly[]; perScenario: Map<string, { expected: number; found: number; recorded: number }> }> {
+  async checkPayouts(): Promise<{ anomalies: Anomaly[]; perScenario: Map<string, { expected: number; found: number; recorded: number }>; recorded: Set<string> }> {
     const anomalies: Anomaly[] = [];
     const perScenario = new Map<string, { expected: number; found: number; recorded: number }>();
     const orders = new Map(
@@ -268,7 +272,7 @@ export class Verifier {
       if (!p.acked && !p.gaveUp && recorded > 0) anomalies.push({ scenario: p.scenario, check: 'payouts', detail: `${what}: refused, yet the order was recorded` });
     }
     for (const [key, list] of rows) if (!sent.has(key)) anomalies.push({ scenario: 'n/a', check: 'payouts', detail: `${list.length} payout row(s) of order ${key} that the load never sent` });
-    return { anomalies, perScenario };
+    return { anomalies, perScenario, recorded: new Set(orders.keys()) };
   }
 
   private async allWorkflows(query?: string): Promise<WorkflowExecutionInfo[]> {
@@ -357,15 +361,31 @@ export function checkHttp(scenario: string, attempts: Attempt[], windows: FaultW
   const none = mine.filter((a) => a.status === 0);
   const slow503 = n503.filter((a) => a.ms > 5000);
   const deps = windows.filter((w) => w.apiDependency);
-  const outside = n503.filter((a) => !deps.some((w) => a.startedAt + a.ms >= w.downAt && a.startedAt <= (w.upAt ?? Infinity) + graceMs));
+  const duringOutage = (a: Attempt) => deps.some((w) => a.startedAt + a.ms >= w.downAt && a.startedAt <= (w.upAt ?? Infinity) + graceMs);
+  const outside = n503.filter((a) => !duringOutage(a));
+  // Our client never sends two requests with one key at once: IDEMPOTENCY_IN_PROGRESS means the
+  // key is still held by an attempt that has already answered (503) — the retry api.md asks for
+  // is refused. While every part is up, that is a 503 by another name.
+  const stuck = mine.filter((a) => a.status === 409 && a.code === 'IDEMPOTENCY_IN_PROGRESS' && !duringOutage(a));
   const anomalies: Anomaly[] = [];
+  // Times as in the log lines: seconds since the suite started; for a 503 outside every outage,
+  // how long after the last repair it was sent.
+  const sinceRepair = (a: Attempt) => {
+    const before = deps.filter((w) => w.upAt !== undefined && w.upAt <= a.startedAt).sort((x, y) => y.upAt! - x.upAt!)[0];
+    return before ? `, ${((a.startedAt - before.upAt!) / 1000).toFixed(1)} s after ${before.part} was back` : '';
+  };
   const show = (list: Attempt[]) =>
-    list.slice(0, 5).map((a) => `${a.method} ${a.route} → ${a.status || a.error} ${a.code ?? ''} in ${a.ms} ms at ${new Date(a.startedAt).toISOString().slice(11, 23)}`).join('; ');
+    list.slice(0, 5).map((a) => `${a.method} ${a.route} → ${a.status || a.error} ${a.code ?? ''} in ${a.ms} ms, sent at ${elapsed(a.startedAt).trim()}s${a.status === 503 ? sinceRepair(a) : ''}`).join('; ');
   if (n5xx.length) anomalies.push({ scenario, check: 'http', detail: `${n5xx.length} answer(s) 5xx other than 503: ${show(n5xx)}` });
   if (slow503.length) anomalies.push({ scenario, check: 'http', detail: `${slow503.length} 503 answer(s) took longer than 5 s: ${show(slow503)}` });
   if (outside.length) {
     const routes = countBy(outside.map((a) => `${a.method} ${a.route}`));
     anomalies.push({ scenario, check: 'http', detail: `${outside.length} 503 answer(s) while Temporal, Postgres and the workers were up (grace ${graceMs / 1000} s): by route ${JSON.stringify(routes)}; e.g. ${show(outside)}` });
+  }
+  if (stuck.length) {
+    const first = Math.min(...stuck.map((a) => a.startedAt));
+    const last = Math.max(...stuck.map((a) => a.startedAt));
+    anomalies.push({ scenario, check: 'http', detail: `${stuck.length} retry(ies) after a 503 answered 409 IDEMPOTENCY_IN_PROGRESS while Temporal, Postgres and the workers were up, from ${elapsed(first).trim()}s to ${elapsed(last).trim()}s: by route ${JSON.stringify(countBy(stuck.map((a) => `${a.method} ${a.route}`)))}` });
   }
   if (none.length) anomalies.push({ scenario, check: 'http', detail: `${none.length} request(s) without an answer: ${show(none)}` });
   return {
@@ -378,9 +398,21 @@ export function checkHttp(scenario: string, attempts: Attempt[], windows: FaultW
       max503Ms: n503.reduce((m, a) => Math.max(m, a.ms), 0),
       maxMs: mine.reduce((m, a) => Math.max(m, a.ms), 0),
       n503Outside: outside.length,
+      inProgressOutside: stuck.length,
+      /** Latency of the 2xx answers: commands (connections) and purchases. */
+      ackedMs: {
+        commands: percentiles(mine.filter((a) => a.status >= 200 && a.status < 300 && a.route.startsWith('/v1/connections')).map((a) => a.ms)),
+        purchases: percentiles(mine.filter((a) => a.status >= 200 && a.status < 300 && a.route.endsWith('/purchases')).map((a) => a.ms)),
+      },
       byStatus: countBy(mine.map((a) => String(a.status))),
     },
   };
+}
+
+function percentiles(values: number[]): { n: number; p50: number; p95: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { n: sorted.length, p50: at(0.5), p95: at(0.95), max: sorted.at(-1) ?? 0 };
 }
 
 export function countBy(values: string[]): Record<string, number> {

@@ -186,7 +186,7 @@ interface ScenarioResult {
   stillBusyAfterSettle: string[];
   windows: FaultWindow[];
   commands: { sent: number; acked: number; applied: number; gaveUp: number; refused: number; refusedCodes: Record<string, number> };
-  purchases: { sent: number; acked: number; recorded: number };
+  purchases: { sent: number; acked: number; refused: number; recorded: number };
   http: ReturnType<typeof checkHttp>['figures'];
   mails: Omit<ReturnType<typeof checkMails>['figures'], 'missingIds'> & { missingIds: string[] };
   payouts: { expected: number; found: number };
@@ -399,7 +399,7 @@ async function main(): Promise<number> {
           refused: refused.length,
           refusedCodes: Object.fromEntries(Object.entries(refused.reduce<Record<string, number>>((m, c) => ({ ...m, [`${c.kind} ${c.status} ${c.code ?? ''}`.trim()]: (m[`${c.kind} ${c.status} ${c.code ?? ''}`.trim()] ?? 0) + 1 }), {}))),
         },
-        purchases: { sent: buys.length, acked: buys.filter((p) => p.acked).length, recorded: payouts.perScenario.get(key)?.recorded ?? 0 },
+        purchases: { sent: buys.length, acked: buys.filter((p) => p.acked).length, refused: buys.filter((p) => !p.acked && !p.gaveUp).length, recorded: payouts.perScenario.get(key)?.recorded ?? 0 },
         http: http.figures,
         mails: mails.figures,
         payouts: { expected: payouts.perScenario.get(key)?.expected ?? 0, found: payouts.perScenario.get(key)?.found ?? 0 },
@@ -467,7 +467,7 @@ function report(results: ScenarioResult[], harnessError: string | undefined, tot
   for (const r of results) {
     out.push(`${r.key}: ${r.title} — load ${(r.loadMs / 1000).toFixed(0)} s, settle ${(r.settleMs / 1000).toFixed(0)} s${r.settledCleanly ? '' : ' (hit its deadline)'}; ` +
       `faults: ${r.windows.map((w) => `${w.part} ${rel(w.downAt)}–${w.upAt ? rel(w.upAt) : '?'} s`).join(', ') || 'none'}; ` +
-      `gave up ${r.commands.gaveUp}, refused ${JSON.stringify(r.commands.refusedCodes)}; 503 outside outages ${r.http.n503Outside}; no answer ${r.http.noAnswer}; max latency ${r.http.maxMs} ms (suite's own event-loop delay ≤ ${r.harnessLoopDelayMaxMs} ms, load average ${r.loadAverage}); ` +
+      `outcome still unknown at the window's end: ${r.commands.gaveUp} command(s), ${r.purchases.sent - r.purchases.acked - r.purchases.refused} purchase(s); commands refused ${JSON.stringify(r.commands.refusedCodes)}; 503 outside outages ${r.http.n503Outside}; no answer ${r.http.noAnswer}; max latency ${r.http.maxMs} ms (suite's own event-loop delay ≤ ${r.harnessLoopDelayMaxMs} ms, load average ${r.loadAverage}); ` +
       `2xx p50/p95 commands ${r.http.ackedMs.commands.p50}/${r.http.ackedMs.commands.p95} ms, purchases ${r.http.ackedMs.purchases.p50}/${r.http.ackedMs.purchases.p95} ms; ` +
       `SMTP accepted ${r.smtp.accepted}, 451 ${r.smtp.tempfailed}, 550 ${r.smtp.refused}; ` +
       `mails missing ${r.mails.missing} (at end of run ${(r.mails as Record<string, unknown>).missingAtEndOfRun ?? '?'})`);

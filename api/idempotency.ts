@@ -112,7 +112,13 @@ export function registerIdempotency(app: FastifyInstance, db: Kysely<Database>):
     context.recording = false;
     try {
       if (reply.statusCode >= 500) {
-        await releaseIdempotencyKey(db, context.principal, context.key, reply.statusCode);
+        // The database may be the part that is down: keep trying in the background for a while,
+        // or the caller's retry would meet IDEMPOTENCY_IN_PROGRESS until the lease runs out.
+        const release = () => releaseIdempotencyKey(db, context.principal, context.key, reply.statusCode);
+        await release().catch((err: unknown) => {
+          request.log.warn({ err }, 'could not release the idempotency key; retrying in the background');
+          retryInBackground(release, IDEMPOTENCY_LEASE_MS);
+        });
       } else {
         const body = redact(parsePayload(payload), request.routeOptions.config.idempotencyRedact ?? []);
         await recordIdempotentResponse(db, context.principal, context.key, reply.statusCode, body);
@@ -123,6 +129,20 @@ export function registerIdempotency(app: FastifyInstance, db: Kysely<Database>):
     }
     return payload;
   });
+}
+
+/** Retries `fn` with backoff (250 ms … 5 s) until it succeeds or `forMs` has passed; never throws. */
+function retryInBackground(fn: () => Promise<unknown>, forMs: number): void {
+  const until = Date.now() + forMs;
+  const attempt = (wait: number) => {
+    const timer = setTimeout(() => {
+      fn().catch(() => {
+        if (Date.now() + wait < until) attempt(Math.min(wait * 2, 5000));
+      });
+    }, wait);
+    timer.unref();
+  };
+  attempt(250);
 }
 
 function parsePayload(payload: unknown): unknown {

@@ -22,8 +22,11 @@ export function openDatabase(url: string, options: { embedded?: boolean; max?: n
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
   });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
+  // A client losing its connection (the server stopped) must not crash the process: an idle one's
+  // error reaches the pool, a checked-out one's reaches the client itself — without a listener
+  // Node throws it. The query in flight rejects anyway, and the pool replaces the client.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, url, close: () => db.destroy() };
 }

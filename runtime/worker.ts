@@ -47,6 +47,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     workflowBundle: deps.workflowBundle ?? (await bundleWorkflows()),
     activities: createActivities({ db: deps.db, temporal: { client: deps.client, taskQueue: deps.taskQueue } }),
     interceptors: activityInterceptors,
+    // A killed worker's cached workflows get their next task elsewhere after 3 s (default 10 s).
+    stickyQueueScheduleToStartTimeout: '3 seconds',
     ...(deps.identity ? { identity: deps.identity } : {}),
   });
 }

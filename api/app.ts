@@ -28,7 +28,10 @@ export interface ApiDeps {
   temporal: { client: Client; taskQueue: string; namespace: string };
   /** 32 bytes: AES-256-GCM key for stored callback secrets (CCX_SECRET_KEY). */
   secretKey: Buffer;
-  /** Deadline of every Temporal call of one request; past it the answer is 503 (default 4000). */
+  /**
+   * Budget of the Temporal calls of one request, from its arrival; past it the answer is 503
+   * (default 3500: with the work around it, a 503 goes out within api.md's 5 s).
+   */
   temporalDeadlineMs?: number;
   health?: () => Promise<Health>;
   /** CCX_ALLOW_INSECURE_CALLBACKS: plain-http callbacks to loopback (development, tests). */
@@ -41,7 +44,7 @@ export const BODY_LIMIT = 1024 * 1024; // bodies over 1 MiB → 413
 
 export function buildApp(deps: ApiDeps): FastifyInstance {
   if (deps.secretKey.length !== 32) throw new Error('ApiDeps.secretKey must be 32 bytes');
-  const temporalDeadlineMs = deps.temporalDeadlineMs ?? 4000;
+  const temporalDeadlineMs = deps.temporalDeadlineMs ?? 3500;
   const app = Fastify({ bodyLimit: BODY_LIMIT, logger: deps.logger ?? false });
 
   app.decorateRequest('principal', null as never);

@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
+import { outcomeUnknown } from './errors.ts';
 
 const arrival = new AsyncLocalStorage<number>();
 
@@ -15,10 +16,22 @@ export function trackRequestArrival(app: FastifyInstance): void {
   app.addHook('onRequest', (_request, _reply, done) => arrival.run(Date.now(), done));
 }
 
+/**
+ * Runs `fn` under the request's deadline. The gRPC deadline bounds each call; the timer bounds the
+ * whole — the client's own reconnect backoff while the server is down may otherwise outlast it.
+ * A call still in flight when the timer fires goes on in the background: it carries the request's
+ * update id (or workflow id), so the caller's retry converges with it.
+ */
 export function withTemporalDeadline<T>(
   deps: { temporal: { client: Client }; temporalDeadlineMs: number },
   fn: (deadline: number) => Promise<T>,
 ): Promise<T> {
   const deadline = (arrival.getStore() ?? Date.now()) + deps.temporalDeadlineMs;
-  return deps.temporal.client.withDeadline(deadline, () => fn(deadline));
+  const call = deps.temporal.client.withDeadline(deadline, () => fn(deadline));
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(outcomeUnknown()), Math.max(0, deadline - Date.now()) + 100);
+  });
+  call.catch(() => {}); // settled after the timer: nobody is waiting for it any more
+  return Promise.race([call, expired]).finally(() => clearTimeout(timer));
 }

@@ -64,31 +64,48 @@ const UPDATE_DEADLINE_MS = 4_000;
 const refusal = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : undefined });
 
+/**
+ * What the payout rules of a purchase read: the API loads it before starting the run (passed in
+ * its input), the activity `loadPurchaseFacts` for runs started without it.
+ */
+export async function loadPurchaseFactsFrom(
+  db: Kysely<Database>,
+  input: { sellerClientId: string; sourceClientIds: string[]; offerIds: string[] },
+): Promise<{ ok: true; facts: LoadedPurchaseFacts } | { ok: false; code: ErrorCode; message: string; details?: Record<string, unknown> }> {
+  const party = async (id: string): Promise<ClientFacts | undefined> => {
+    const p = await getPartyFacts(db, id, CROSS_CLIENT_MODULE);
+    return p ? clientFacts(p) : undefined;
+  };
+  const seller = await party(input.sellerClientId);
+  if (!seller) return { ok: false, code: ErrorCode.NOT_FOUND, message: `client ${input.sellerClientId} not found` };
+  const sources: Record<string, ClientFacts> = {};
+  for (const id of input.sourceClientIds) {
+    const source = await party(id);
+    if (!source) return { ok: false, code: ErrorCode.NOT_FOUND, message: `client ${id} not found` };
+    sources[id] = source;
+  }
+  const offers: LoadedPurchaseFacts['offers'] = {};
+  if (input.offerIds.length > 0) {
+    const rows = await db.selectFrom('offers').selectAll().where('id', 'in', input.offerIds).execute();
+    for (const r of rows) {
+      const product = (r.products as OfferProduct[])[0];
+      offers[r.id] = {
+        facts: { id: r.id, title: r.title, priceMinor: Number(r.price_minor), currency: r.currency.trim(), ownerClientId: r.owner_client_id },
+        costCenter: product ? costCenterFor(product, input.sellerClientId) : '',
+      };
+    }
+  }
+  const missing = input.offerIds.find((id) => !offers[id]);
+  if (missing) return { ok: false, code: ErrorCode.ITEM_UNAVAILABLE, message: `offer ${missing} cannot be sold by this client`, details: { offerId: missing } };
+  return { ok: true, facts: { seller, sources, offers } };
+}
+
 export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseActivityDeps) {
   return {
     async loadPurchaseFacts(input: { sellerClientId: string; sourceClientIds: string[]; offerIds: string[] }): Promise<LoadedPurchaseFacts> {
-      const party = async (id: string): Promise<ClientFacts> => {
-        const p = await getPartyFacts(db, id, CROSS_CLIENT_MODULE);
-        if (!p) throw refusal(ErrorCode.NOT_FOUND, `client ${id} not found`);
-        return clientFacts(p);
-      };
-      const seller = await party(input.sellerClientId);
-      const sources: Record<string, ClientFacts> = {};
-      for (const id of input.sourceClientIds) sources[id] = await party(id);
-      const offers: LoadedPurchaseFacts['offers'] = {};
-      if (input.offerIds.length > 0) {
-        const rows = await db.selectFrom('offers').selectAll().where('id', 'in', input.offerIds).execute();
-        for (const r of rows) {
-          const product = (r.products as OfferProduct[])[0];
-          offers[r.id] = {
-            facts: { id: r.id, title: r.title, priceMinor: Number(r.price_minor), currency: r.currency.trim(), ownerClientId: r.owner_client_id },
-            costCenter: product ? costCenterFor(product, input.sellerClientId) : '',
-          };
-        }
-      }
-      const missing = input.offerIds.find((id) => !offers[id]);
-      if (missing) throw refusal(ErrorCode.ITEM_UNAVAILABLE, `offer ${missing} cannot be sold by this client`, { offerId: missing });
-      return { seller, sources, offers };
+      const loaded = await loadPurchaseFactsFrom(db, input);
+      if (!loaded.ok) throw refusal(loaded.code, loaded.message, loaded.details);
+      return loaded.facts;
     },
 
     /**

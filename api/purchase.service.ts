@@ -10,6 +10,7 @@
  * same order — joined to the open run, or answered from Postgres — answers 200 with the same body.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { loadPurchaseFactsFrom } from '../activities/purchase.activities.ts';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { getPartyFacts } from '../db/client.repository.ts';
@@ -71,6 +72,14 @@ export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: s
   if (!seller) throw new ApiError(ErrorCode.UNAUTHENTICATED, 'the client of this key no longer exists');
 
   const startToken = randomUUID();
+  const external = p.body.items.map((i) => items.get(i.offerId)!).filter((i) => i.external);
+  // The payout rules' facts, read here with the cart (the run skips its loading activity). A refusal
+  // is left to the run, so that it is recorded the same way whoever started it.
+  const loaded = await loadPurchaseFactsFrom(db, {
+    sellerClientId: p.sellerClientId,
+    sourceClientIds: [...new Set(external.map((i) => i.sourceClientId!))].sort(),
+    offerIds: external.map((i) => i.offerId),
+  });
   const input: PurchaseWorkflowInput = {
     sellerClientId: p.sellerClientId,
     cartId: cart.id,
@@ -81,6 +90,7 @@ export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: s
       return { offerId: i.offerId, amountMinor: i.amountMinor, external: item.external, sourceClientId: item.sourceClientId };
     }),
     startToken,
+    ...(loaded.ok ? { facts: loaded.facts } : {}),
   };
   const workflowId = purchaseWorkflowId(p.sellerClientId, p.body.orderId);
   const { client, taskQueue } = deps.temporal;

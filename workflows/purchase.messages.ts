@@ -14,6 +14,8 @@ export const purchaseWorkflowId = (sellerClientId: ClientId, orderId: string): s
 /** The run that sends the mails of one purchase (child of the purchase run, abandoned when it closes). */
 export const purchaseMailWorkflowId = (sellerClientId: ClientId, orderId: string): string => `purchase-mail:${sellerClientId}:${orderId}`;
 
+import type { LoadedPurchaseFacts } from '../activities/purchase.activities.ts';
+
 export interface PurchaseWorkflowInput {
   /** The seller: the client whose cart sold the items. */
   sellerClientId: ClientId;
@@ -29,6 +31,12 @@ export interface PurchaseWorkflowInput {
    * an existing run (conflict policy USE_EXISTING) sees another token and knows it did not create it.
    */
   startToken?: string;
+  /**
+   * What the payout rules read (seller, sources, offers), loaded by the API with the cart it
+   * checked: the run then skips its own loading activity. Callers going to Temporal directly may
+   * leave it out.
+   */
+  facts?: LoadedPurchaseFacts;
 }
 
 export interface PurchaseResult {

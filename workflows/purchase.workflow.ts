@@ -36,7 +36,8 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
   try {
     const external = input.items.filter((i) => i.external);
     const sources = [...new Set(external.map((i) => i.sourceClientId))].sort();
-    const facts = await store.loadPurchaseFacts({ sellerClientId, sourceClientIds: sources, offerIds: external.map((i) => i.offerId) });
+    // Passed by the API (one Temporal round trip less per purchase), or loaded here; in history either way.
+    const facts = input.facts ?? (await store.loadPurchaseFacts({ sellerClientId, sourceClientIds: sources, offerIds: external.map((i) => i.offerId) }));
     // Every source at once; each activity waits for its connection's answer.
     const sales = await Promise.all(
       sources.map((sourceClientId) =>
@@ -183,6 +184,14 @@ function purchaseInputProblem(input: PurchaseWorkflowInput): string | null {
   if (!r || typeof r.orderId !== 'string' || !Array.isArray(r.items) || !Array.isArray(input.items)) return 'request with orderId and items is required';
   if (input.items.length !== r.items.length || input.items.some((i, n) => i?.offerId !== r.items[n]?.offerId || !Number.isSafeInteger(i.amountMinor))) {
     return 'items must be the request items resolved in order';
+  }
+  const f = input.facts;
+  if (f !== undefined) {
+    if (!f || typeof f !== 'object' || f.seller?.id !== input.sellerClientId || typeof f.sources !== 'object' || typeof f.offers !== 'object') {
+      return 'facts must be {seller, sources, offers} of this seller';
+    }
+    const external = input.items.filter((i) => i.external);
+    if (external.some((i) => !f.sources?.[i.sourceClientId] || !f.offers?.[i.offerId])) return 'facts must name every source and external offer of the items';
   }
   return null;
 }

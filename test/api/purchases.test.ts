@@ -16,6 +16,10 @@ import type { CompiledRuleSet } from '../../rules/model.ts';
 import { searchAttributes } from '../../temporal.config.ts';
 import { upgradeRulesUpdate } from '../../workflows/messages.ts';
 import type { purchaseMailWorkflow } from '../../workflows/purchase-mail.workflow.ts';
+import { purchaseWorkflow } from '../../workflows/purchase.workflow.ts';
+import type { PurchaseWorkflowInput } from '../../workflows/purchase.messages.ts';
+import { purchaseRequestHash } from '../../api/purchase.service.ts';
+import { startInput } from './support.ts';
 import { purchaseMailWorkflowId, purchaseWorkflowId } from '../../workflows/purchase.messages.ts';
 import { companyOverHttp, startTestStack, type HttpParty, type TestStack } from '../support/stack.ts';
 import { clientCalls } from './support.ts';
@@ -126,6 +130,29 @@ describe('purchases', () => {
     expect(description.typedSearchAttributes.get(searchAttributes.OrderId)).toBe(orderId);
     expect(description.typedSearchAttributes.get(searchAttributes.ClientId)).toBe(w.seller.id);
     expect(await description.staticSummary()).toBe(`Verkauf: order ${orderId}`);
+  });
+
+  test('the API passes the payout facts with the start (no loading activity); a direct start without them loads them and records the same', async () => {
+    const orderId = `F-${randomUUID().slice(0, 8)}`;
+    const body = purchaseBody(orderId, [[w.own, 999], [w.extA, 1999]]);
+    const viaApi = await ok(w.seller, 'POST', url(), body, 201);
+    const activities = async (workflowId: string) =>
+      ((await stack.engine.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(await activities(purchaseWorkflowId(w.seller.id, orderId))).not.toContain('loadPurchaseFacts');
+
+    // Another system going to Temporal directly, without facts: the run loads them itself.
+    const input = (await startInput(stack.engine.client, purchaseWorkflowId(w.seller.id, orderId))) as PurchaseWorkflowInput;
+    const direct = `D-${randomUUID().slice(0, 8)}`;
+    const request = { ...input.request, orderId: direct };
+    const { facts: _facts, ...withoutFacts } = input;
+    const result = await stack.engine.client.workflow.execute(purchaseWorkflow, {
+      taskQueue: stack.engine.taskQueue,
+      workflowId: purchaseWorkflowId(w.seller.id, direct),
+      args: [{ ...withoutFacts, request, requestHash: purchaseRequestHash(input.cartId, request), startToken: 'direct' }],
+    });
+    expect(await activities(purchaseWorkflowId(w.seller.id, direct))).toContain('loadPurchaseFacts');
+    const share = (o: { payouts: Array<{ offerId: string; shareMinor: number; shareBasisPoints: number }> }) => o.payouts.map((r) => [r.offerId, r.shareBasisPoints, r.shareMinor]);
+    expect(share(result.order)).toEqual(share(viaApi));
   });
 
   test('the same order again: 200 with the same body; the same order id with another body: 409 ORDER_CONFLICT', async () => {

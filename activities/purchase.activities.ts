@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { getPartyFacts } from '../db/client.repository.ts';
-import { enqueueMails } from '../db/mail.repository.ts';
+import { enqueueMails, type NewMail } from '../db/mail.repository.ts';
 import { recordOrder, type OrderRecord } from '../db/order.repository.ts';
 import type { Database } from '../db/schema.ts';
 import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
@@ -145,9 +145,23 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
     },
 
     /** The order and its PAYMENT rows in one transaction (db/order.repository.ts). */
-    async recordPurchase(input: PurchaseRecordInput): Promise<OrderView> {
+    /**
+     * The order and its PAYMENT rows in one transaction (db/order.repository.ts), then the sale
+     * mails into the outbox (keyed by Message-ID). Not one transaction with the order, but the
+     * same promise: an attempt that dies in between is retried, finds the order recorded and
+     * enqueues the mails then — the activity completes only once both are in.
+     */
+    async recordPurchase({ mails = [], ...input }: PurchaseRecordInput & { mails?: SaleMail[] }): Promise<OrderView> {
       const outcome = await recordOrder(db, { ...input, id: uuidv7(), payments: input.payments.map((p) => ({ ...p, id: uuidv7() })) });
-      if (outcome.ok) return outcome.order;
+      if (outcome.ok) {
+        const rows = [];
+        for (const mail of mails) {
+          const row = await saleMailRow(mail);
+          if (row) rows.push(row);
+        }
+        await enqueueMails(db, rows);
+        return outcome.order;
+      }
       if (outcome.code === 'ITEM_UNAVAILABLE') throw refusal(ErrorCode.ITEM_UNAVAILABLE, outcome.message, { offerId: outcome.offerId });
       throw refusal(ErrorCode.ORDER_CONFLICT, outcome.message);
     },
@@ -156,27 +170,35 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
      * The mail of one sale, rendered in the recipient's language into the outbox (the dispatchers
      * deliver it; keyed by Message-ID, so a retry adds nothing).
      */
+    /** Runs from before sale mails went with the order (their mail child) enqueue one by one here. */
     async sendSaleMail(mail: SaleMail): Promise<{ messageId: string; skipped: boolean }> {
       const messageId = saleMailMessageId(mail.sellerClientId, mail.sale.orderId, mail.sourceClientId, mail.template);
       if (!MAIL_TEMPLATES.includes(mail.template)) {
         throw ApplicationFailure.create({ type: 'MAIL_TEMPLATE_UNKNOWN', message: `no mail template ${mail.template}`, nonRetryable: true });
       }
-      const party = async (id: string) => {
-        const p = await getPartyFacts(db, id, CROSS_CLIENT_MODULE);
-        if (!p) throw ApplicationFailure.create({ type: ErrorCode.NOT_FOUND, message: `client ${id} not found`, nonRetryable: true });
-        return p;
-      };
-      const recipient = await party(mail.recipientClientId);
-      const other = await party(mail.otherClientId);
-      const { subject, text } = renderMail(mail.template, recipient.language, {
-        recipient, other, connectionId: mail.connectionId, offerAccess: true, expiresAt: null, sale: mail.sale,
-      });
-      await enqueueMails(db, [
-        { messageId, queue: mailQueue, connectionId: mail.connectionId, template: mail.template, recipient: recipient.email, language: recipient.language, subject, body: text },
-      ]);
+      const row = await saleMailRow(mail);
+      if (!row) throw ApplicationFailure.create({ type: ErrorCode.NOT_FOUND, message: 'a party of the sale no longer exists', nonRetryable: true });
+      await enqueueMails(db, [row]);
       return { messageId, skipped: false };
     },
   };
+
+  /**
+   * The sale mail rendered in its recipient's language, as the outbox keeps it; null when it cannot
+   * be written (an unknown template, a party that no longer exists): logged, never failing a sale.
+   */
+  async function saleMailRow(mail: SaleMail): Promise<NewMail | null> {
+    const messageId = saleMailMessageId(mail.sellerClientId, mail.sale.orderId, mail.sourceClientId, mail.template);
+    const [recipient, other] = await Promise.all([getPartyFacts(db, mail.recipientClientId, CROSS_CLIENT_MODULE), getPartyFacts(db, mail.otherClientId, CROSS_CLIENT_MODULE)]);
+    if (!MAIL_TEMPLATES.includes(mail.template) || !recipient || !other) {
+      console.warn('sale mail cannot be written; left out', { messageId, template: mail.template });
+      return null;
+    }
+    const { subject, text } = renderMail(mail.template, recipient.language, {
+      recipient, other, connectionId: mail.connectionId, offerAccess: true, expiresAt: null, sale: mail.sale,
+    });
+    return { messageId, queue: mailQueue, connectionId: mail.connectionId, template: mail.template, recipient: recipient.email, language: recipient.language, subject, body: text };
+  }
 }
 
 export type PurchaseActivities = ReturnType<typeof createPurchaseActivities>;

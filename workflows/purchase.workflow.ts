@@ -11,6 +11,7 @@ import {
   ApplicationFailure,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   startChild,
   upsertSearchAttributes,
@@ -91,22 +92,6 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
       };
     });
 
-    setStatus('recording');
-    const order = await store.recordPurchase({
-      sellerClientId,
-      orderId: request.orderId,
-      cartId: input.cartId,
-      customerId: request.customerId,
-      paymentMethod: request.paymentMethod,
-      currency: request.currency,
-      subscriptionId: request.subscriptionId ?? null,
-      invoiceId: request.invoiceId ?? null,
-      items: request.items.map((i) => ({ offerId: i.offerId, amountMinor: i.amountMinor })),
-      requestHash: input.requestHash,
-      payments,
-    });
-    setStatus('recorded');
-
     // The configured mails: per source, as ITS connection's pinned rule set routes `purchase.record`.
     const mails: SaleMail[] = sources.flatMap((sourceClientId): SaleMail[] => {
       const notification = evaluatorOf(evaluators, saleOf.get(sourceClientId)!.ruleSet).notification('purchase.record');
@@ -128,7 +113,25 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
         },
       }];
     });
-    if (mails.length > 0) {
+    // Runs from before the mails went with the order's record started a mail child after it.
+    const mailsWithRecord = patched('purchase-mails-in-record');
+    setStatus('recording');
+    const order = await store.recordPurchase({
+      sellerClientId,
+      orderId: request.orderId,
+      cartId: input.cartId,
+      customerId: request.customerId,
+      paymentMethod: request.paymentMethod,
+      currency: request.currency,
+      subscriptionId: request.subscriptionId ?? null,
+      invoiceId: request.invoiceId ?? null,
+      items: request.items.map((i) => ({ offerId: i.offerId, amountMinor: i.amountMinor })),
+      requestHash: input.requestHash,
+      payments,
+      ...(mailsWithRecord && mails.length > 0 ? { mails } : {}),
+    });
+    setStatus('recorded');
+    if (!mailsWithRecord && mails.length > 0) {
       // A child that outlives this run: the answer waits only for its start, never for SMTP.
       try {
         await startChild(purchaseMailWorkflow, {

@@ -13,6 +13,7 @@ import {
   ParentClosePolicy,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
@@ -28,21 +29,29 @@ import { purchaseMailWorkflow } from './purchase-mail.workflow.ts';
 import { purchaseMailWorkflowId, type PurchaseResult, type PurchaseStatus, type PurchaseWorkflowInput } from './purchase.messages.ts';
 
 const store = proxyActivities<PurchaseActivities>(activityPresets.database);
+/**
+ * The same activities run locally, inside the workflow task: a purchase is short and answers a
+ * waiting checkout, and each regular activity costs a task dispatch and a workflow task more (two
+ * Temporal round trips). Same timeouts and retries; results recorded as markers.
+ */
+const local = proxyLocalActivities<PurchaseActivities>(activityPresets.database);
 
 export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<PurchaseResult> {
   const problem = purchaseInputProblem(input);
   if (problem) throw refusalFailure({ code: ErrorCode.INVALID_REQUEST, message: problem });
   const { request, sellerClientId } = input;
+  // Runs from before (no marker) scheduled regular activities; their histories replay that way.
+  const steps = patched('purchase-local-activities') ? local : store;
   setStatus('authorizing');
   try {
     const external = input.items.filter((i) => i.external);
     const sources = [...new Set(external.map((i) => i.sourceClientId))].sort();
     // Passed by the API (one Temporal round trip less per purchase), or loaded here; in history either way.
-    const facts = input.facts ?? (await store.loadPurchaseFacts({ sellerClientId, sourceClientIds: sources, offerIds: external.map((i) => i.offerId) }));
+    const facts = input.facts ?? (await steps.loadPurchaseFacts({ sellerClientId, sourceClientIds: sources, offerIds: external.map((i) => i.offerId) }));
     // Every source at once; each activity waits for its connection's answer.
     const sales = await Promise.all(
       sources.map((sourceClientId) =>
-        store.authorizeSale({
+        steps.authorizeSale({
           sourceClientId,
           sellerClientId,
           orderId: request.orderId,
@@ -116,7 +125,7 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
     // Runs from before the mails went with the order's record started a mail child after it.
     const mailsWithRecord = patched('purchase-mails-in-record');
     setStatus('recording');
-    const order = await store.recordPurchase({
+    const order = await steps.recordPurchase({
       sellerClientId,
       orderId: request.orderId,
       cartId: input.cartId,

@@ -135,9 +135,19 @@ describe('purchases', () => {
     const orderId = `F-${randomUUID().slice(0, 8)}`;
     const body = purchaseBody(orderId, [[w.own, 999], [w.extA, 1999]]);
     const viaApi = await ok(w.seller, 'POST', url(), body, 201);
+    // Activities a run ran: scheduled ones, and local ones (markers whose details name the type).
     const activities = async (workflowId: string) =>
-      ((await stack.engine.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    expect(await activities(purchaseWorkflowId(w.seller.id, orderId))).not.toContain('loadPurchaseFacts');
+      ((await stack.engine.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []).flatMap((e) => {
+        const scheduled = e.activityTaskScheduledEventAttributes?.activityType?.name;
+        if (scheduled) return [scheduled];
+        const marker = e.markerRecordedEventAttributes;
+        if (marker?.markerName !== 'core_local_activity') return [];
+        const data = (marker.details?.data?.payloads ?? []).map((p) => Buffer.from(p.data ?? []).toString('utf8')).join('');
+        return [/"activity_type":"(\w+)"/.exec(data)?.[1] ?? 'unknown'];
+      });
+    const ran = await activities(purchaseWorkflowId(w.seller.id, orderId));
+    expect(ran).toEqual(expect.arrayContaining(['authorizeSale', 'recordPurchase']));
+    expect(ran).not.toContain('loadPurchaseFacts');
 
     // Another system going to Temporal directly, without facts: the run loads them itself.
     const input = (await startInput(stack.engine.client, purchaseWorkflowId(w.seller.id, orderId))) as PurchaseWorkflowInput;

@@ -86,4 +86,9 @@ export const ListConnectionsQuery = z.strictObject({
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
-export const IdParam = z.object({ id: z.string() });
+/**
+ * A path id: ids the product mints are UUIDs, but any other string of up to 100 characters is
+ * simply not found (404), so no id leaks through a different answer.
+ */
+export const PathId = z.string().min(1).max(100);
+export const IdParam = z.object({ id: PathId });

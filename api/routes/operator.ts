@@ -21,7 +21,7 @@ import { clientPrincipal, createApiKey, requirePrincipal } from '../auth.ts';
 import { withTemporalDeadline } from '../temporal-deadline.ts';
 import { ApiError, ApiOnlyCode } from '../errors.ts';
 import { mintedIdOf, registerIdempotency } from '../idempotency.ts';
-import { ApiKeyCreated, Client, Company, CompanyDetail, CreateClientBody, CreateCompanyBody, ErrorBody, ModuleName, NoContent, ShownOnceKey } from '../schemas.ts';
+import { ApiKeyCreated, Client, Company, CompanyDetail, CreateClientBody, CreateCompanyBody, ErrorBody, ModuleName, NoContent, PathId, ShownOnceKey } from '../schemas.ts';
 import { withZod } from '../validation.ts';
 
 export interface OperatorDeps {
@@ -53,9 +53,9 @@ const notFound = (what: string, id: string) => new ApiError(ErrorCode.NOT_FOUND,
 
 const tags = ['operator'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
-const CompanyParams = z.object({ id: z.string() });
-const ModuleParams = z.object({ id: z.string(), module: ModuleName });
-const KeyParams = z.object({ keyId: z.string() });
+const CompanyParams = z.object({ id: PathId });
+const ModuleParams = z.object({ id: PathId, module: ModuleName });
+const KeyParams = z.object({ keyId: PathId });
 /** Fan-outs a module switch starts itself; beyond these the relay starts them (an answer in seconds). */
 const MAX_DIRECT_FANOUTS = 100;
 /** A new key is shown once: the idempotency record keeps `apiKey: null`, so a replay answers null. */

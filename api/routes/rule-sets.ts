@@ -29,6 +29,11 @@ const Published = z.object({ version: z.string(), name: z.string(), warnings: z.
 /** What a caller needs of an error or warning: no file name (it sent a body, not a file). */
 const brief = ({ code, message, line, column, endLine, endColumn, hint, excerpt }: RulesError | RulesWarning) =>
   ({ code, message, line, column, endLine, endColumn, hint, excerpt });
+/** The YAML document; a body of only whitespace is no rule set. */
+const RuleSetSource = z
+  .string()
+  .regex(/\S/, 'send the rule set as a YAML body (Content-Type: application/yaml)')
+  .describe('a rule set in YAML (docs/rules.md)');
 const Active = z.object({ version: z.string(), name: z.string().nullable(), source: z.string(), activatedAt: z.string().nullable() });
 
 export function ruleSetRoutes(deps: { db: Kysely<Database> }) {
@@ -41,14 +46,22 @@ export function ruleSetRoutes(deps: { db: Kysely<Database> }) {
 
     app.post(
       '/v1/rule-sets',
-      { schema: { tags, summary: 'Publish a rule set (YAML): checked, stored by content hash, made active', response: { 201: Published, ...errors } } },
+      {
+        schema: {
+          tags,
+          summary: 'Publish a rule set (YAML): checked, stored by content hash, made active',
+          consumes: YAML_TYPES,
+          body: RuleSetSource,
+          response: { 201: Published, ...errors },
+        },
+        // After authentication, before the body is read: any other content type is 415.
+        onRequest: async (request) => {
+          if (!YAML_TYPES.includes(request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() ?? '')) {
+            throw new ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'a rule set is sent as YAML (Content-Type: application/yaml)');
+          }
+        },
+      },
       async (request, reply) => {
-        if (!YAML_TYPES.includes(request.headers['content-type']?.split(';')[0]?.trim() ?? '')) {
-          throw new ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'a rule set is sent as YAML (Content-Type: application/yaml)');
-        }
-        if (typeof request.body !== 'string' || request.body.trim() === '') {
-          throw new ApiError(ErrorCode.INVALID_REQUEST, 'send the rule set as a YAML body (Content-Type: application/yaml)');
-        }
         try {
           const { ruleSet, warnings } = await publishRuleSetSource(db, request.body, 'rule-set.yaml');
           return reply.code(201).send({ version: ruleSet.hash, name: ruleSet.name, warnings: warnings.map(brief) });

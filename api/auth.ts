@@ -6,12 +6,13 @@
  */
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import { findApiKeyByPrefix, insertApiKey } from '../db/api-key.repository.ts';
 import type { Database } from '../db/schema.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import { ApiError } from './errors.ts';
+import type { Audience } from './routing.ts';
 
 export type Principal =
   | { kind: 'operator'; id: 'operator' }
@@ -98,6 +99,18 @@ export async function authenticate(db: Kysely<Database>, authorization: string |
   if (row.principal === operatorPrincipal.id) return operatorPrincipal;
   if (row.client_id && row.principal === `client:${row.client_id}`) return clientPrincipal(row.client_id);
   throw unauthenticated('API key has no valid principal');
+}
+
+/**
+ * Makes every route of a group (an encapsulated plugin context) authenticated for one audience:
+ * declared on each route (`config.audience`: the document and the authorization tests read it)
+ * and enforced by an onRequest hook. Call before the group's routes.
+ */
+export function authenticateRoutes(app: FastifyInstance, db: Kysely<Database>, audience: Exclude<Audience, 'public'>): void {
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, audience };
+  });
+  app.addHook('onRequest', requirePrincipal(db, audience));
 }
 
 /**

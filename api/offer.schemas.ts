@@ -5,19 +5,20 @@
  * as a create (`OfferState`).
  */
 import { z } from 'zod';
+import { TrimmedText } from './schemas.ts';
 
 export const Currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code: 3 upper-case letters');
-const Title = z.string().trim().min(1).max(200);
+const Title = TrimmedText(200);
 const PriceMinor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 // Any string: an id that does not exist is a clear 404 TARGET_NOT_FOUND, not a schema error.
 const ClientRef = z.string().min(1).max(64);
-const CostCenter = z.string().trim().min(1).max(64);
+const CostCenter = TrimmedText(64);
 const ConnectedClientIds = z
   .array(ClientRef)
   .max(100)
   .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a client');
 const Product = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: TrimmedText(200),
   costCenter: CostCenter,
   costCenters: z.record(ClientRef, CostCenter).optional(),
 });

@@ -81,5 +81,8 @@ export const PayoutSummary = z.object({
   ),
 });
 export const MarkPaidResult = z.object({ marked: z.number().int() });
-/** The CSV export (streamed; typed loosely so the route can send a Readable). */
-export const PayoutCsv = z.any().describe('text/csv; charset=utf-8 — a header row, then one row per payout row, newest first');
+/** The CSV export, documented as text/csv (streamed: the route sends a Readable). */
+export const PayoutCsv = {
+  description: 'a header row, then one row per payout row, newest first (CRLF, no BOM)',
+  content: { 'text/csv': { schema: z.string() } },
+};

@@ -7,6 +7,21 @@ import { CONNECTION_STATUSES } from '../domain/connection.ts';
 
 /** Contracting company and client ids: 20 characters [A-Z0-9] (docs/architecture.md "HTTP API"). */
 export const EntityId = z.string().regex(/^[A-Z0-9]{20}$/, 'must be 20 characters A-Z or 0-9');
+// JavaScript's whitespace (what String.prototype.trim removes), spelled out so that the pattern
+// means the same to every JSON Schema validator (Python's \s, for one, leaves out U+FEFF).
+const WHITESPACE = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+/**
+ * Free text that is trimmed: at most `max` characters as sent, at least one of them not
+ * whitespace; leading and trailing whitespace is removed before it is stored. The document says
+ * all of it (maxLength, a pattern, the description), so a valid-looking name of spaces is no surprise.
+ */
+export const TrimmedText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(new RegExp(`[^${WHITESPACE}]`), 'must not be blank')
+    .trim()
+    .describe('trimmed: leading and trailing whitespace is removed');
 export const ModuleName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an upper-case module name like CROSS_CLIENT_CONNECTIONS');
 export const Language = z.enum(['de', 'en']);
 export const ConnectionStatus = z.enum(CONNECTION_STATUSES);
@@ -17,6 +32,8 @@ export const NoContent = z.undefined().describe('No content');
 export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
 });
+/** A refusal only some routes give, described by its codes (api/openapi.ts adds the generic ones). */
+export const refusal = (codes: string) => ErrorBody.describe(codes);
 
 export const Company = z.object({ id: EntityId, name: z.string(), createdAt: z.string() });
 export const ContractModule = z.object({ module: ModuleName, active: z.boolean(), changedAt: z.string() });
@@ -30,10 +47,10 @@ export const Client = z.object({
 });
 export const CompanyDetail = Company.extend({ modules: z.array(ContractModule), clients: z.array(Client) });
 
-export const CreateCompanyBody = z.strictObject({ name: z.string().trim().min(1).max(200), id: EntityId.optional() });
+export const CreateCompanyBody = z.strictObject({ name: TrimmedText(200), id: EntityId.optional() });
 export const CreateClientBody = z.strictObject({
   contractingCompanyId: EntityId,
-  name: z.string().trim().min(1).max(200),
+  name: TrimmedText(200),
   email: z.email(),
   language: Language,
   id: EntityId.optional(),

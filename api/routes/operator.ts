@@ -17,11 +17,11 @@ import { CROSS_CLIENT_MODULE } from '../../domain/connection.ts';
 import { ErrorCode } from '../../domain/errors.ts';
 import type { ModuleFanoutInput } from '../../workflows/messages.ts';
 import { moduleFanoutWorkflow } from '../../workflows/module-fanout.workflow.ts';
-import { clientPrincipal, createApiKey, requirePrincipal } from '../auth.ts';
+import { clientPrincipal, createApiKey, authenticateRoutes } from '../auth.ts';
 import { withTemporalDeadline } from '../temporal-deadline.ts';
 import { ApiError, ApiOnlyCode } from '../errors.ts';
 import { mintedIdOf, registerIdempotency } from '../idempotency.ts';
-import { ApiKeyCreated, Client, Company, CompanyDetail, CreateClientBody, CreateCompanyBody, ErrorBody, ModuleName, NoContent, PathId, ShownOnceKey } from '../schemas.ts';
+import { ApiKeyCreated, Client, Company, CompanyDetail, CreateClientBody, CreateCompanyBody, ModuleName, NoContent, PathId, refusal, ShownOnceKey } from '../schemas.ts';
 import { withZod } from '../validation.ts';
 
 export interface OperatorDeps {
@@ -52,7 +52,7 @@ const idTaken = (what: string, id: string) => new ApiError(ApiOnlyCode.ID_EXISTS
 const notFound = (what: string, id: string) => new ApiError(ErrorCode.NOT_FOUND, `${what} ${id} not found`);
 
 const tags = ['operator'];
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
+const idTakenError = { 409: refusal('ID_EXISTS: a given id is taken') };
 const CompanyParams = z.object({ id: PathId });
 const ModuleParams = z.object({ id: PathId, module: ModuleName });
 const KeyParams = z.object({ keyId: PathId });
@@ -92,12 +92,12 @@ export function operatorRoutes(deps: OperatorDeps) {
 
   return async function routes(instance: FastifyInstance): Promise<void> {
     const app = withZod(instance);
-    app.addHook('onRequest', requirePrincipal(db, 'operator'));
+    authenticateRoutes(app, db, 'operator');
     registerIdempotency(app, db);
 
     app.post(
       '/v1/contracting-companies',
-      { schema: { tags, summary: 'Create a contracting company', body: CreateCompanyBody, response: { 201: Company, ...errors } } },
+      { schema: { tags, summary: 'Create a contracting company', body: CreateCompanyBody, response: { 201: Company, ...idTakenError } } },
       async (request, reply) => {
         const { body } = request;
         const row = await insertCompany(db, { id: body.id ?? generateEntityId(), name: body.name });
@@ -108,7 +108,7 @@ export function operatorRoutes(deps: OperatorDeps) {
 
     app.get(
       '/v1/contracting-companies/:id',
-      { schema: { tags, summary: 'A contracting company with its modules and clients', params: CompanyParams, response: { 200: CompanyDetail, ...errors } } },
+      { schema: { tags, summary: 'A contracting company with its modules and clients', params: CompanyParams, response: { 200: CompanyDetail } } },
       async (request) => {
         const { id } = request.params;
         const company = await getCompany(db, id);
@@ -126,7 +126,7 @@ export function operatorRoutes(deps: OperatorDeps) {
       app.route({
         method,
         url: '/v1/contracting-companies/:id/modules/:module',
-        schema: { tags, summary: `Switch a contract module ${active ? 'on' : 'off'}; connections are told`, params: ModuleParams, response: { 204: NoContent, ...errors } },
+        schema: { tags, summary: `Switch a contract module ${active ? 'on' : 'off'}; connections are told`, params: ModuleParams, response: { 204: NoContent } },
         handler: async (request, reply) => {
           const { id, module } = request.params;
           if (!(await getCompany(db, id))) throw notFound('contracting company', id);
@@ -156,7 +156,16 @@ export function operatorRoutes(deps: OperatorDeps) {
       '/v1/clients',
       {
         config: shownOnce,
-        schema: { tags, summary: 'Create a client and its first API key', body: CreateClientBody, response: { 201: z.object({ client: Client, apiKey: ShownOnceKey }), ...errors } },
+        schema: {
+          tags,
+          summary: 'Create a client and its first API key',
+          body: CreateClientBody,
+          response: {
+            201: z.object({ client: Client, apiKey: ShownOnceKey }),
+            404: refusal('NOT_FOUND: no such contracting company'),
+            ...idTakenError,
+          },
+        },
       },
       async (request, reply) => {
         const { body } = request;
@@ -175,7 +184,7 @@ export function operatorRoutes(deps: OperatorDeps) {
 
     app.post(
       '/v1/clients/:id/api-keys',
-      { config: shownOnce, schema: { tags, summary: 'Another API key for a client (shown once)', params: CompanyParams, response: { 201: ApiKeyCreated, ...errors } } },
+      { config: shownOnce, schema: { tags, summary: 'Another API key for a client (shown once)', params: CompanyParams, response: { 201: ApiKeyCreated } } },
       async (request, reply) => {
         const { id } = request.params;
         if (!(await getClient(db, id))) throw notFound('client', id);
@@ -185,7 +194,7 @@ export function operatorRoutes(deps: OperatorDeps) {
 
     app.delete(
       '/v1/api-keys/:keyId',
-      { schema: { tags, summary: 'Revoke an API key at once', params: KeyParams, response: { 204: NoContent, ...errors } } },
+      { schema: { tags, summary: 'Revoke an API key at once', params: KeyParams, response: { 204: NoContent } } },
       async (request, reply) => {
         const { keyId } = request.params;
         if (!(await revokeApiKey(db, keyId))) throw notFound('API key', keyId);

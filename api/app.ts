@@ -73,6 +73,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const routes = collectRoutes(app);
   app.decorate('declaredRoutes', routes);
   app.decorateRequest('principal', null as never);
+  app.decorateRequest('apiKeyId', '');
   app.decorateRequest('idempotency', null);
   app.setErrorHandler(errorHandler);
   const methodStubs: MethodStubs = new Set();

@@ -14,18 +14,23 @@ import { ErrorCode } from '../domain/errors.ts';
 import { ApiError } from './errors.ts';
 import type { Audience } from './routing.ts';
 
+/** Who a key acts as: platform staff, one client, or the read-only viewer (product owners, support). */
 export type Principal =
   | { kind: 'operator'; id: 'operator' }
+  | { kind: 'viewer'; id: 'viewer' }
   | { kind: 'client'; id: `client:${string}`; clientId: string };
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by `requirePrincipal` on every authenticated route. */
     principal: Principal;
+    /** The id of the key the request was made with (who did it, for the audit log). */
+    apiKeyId: string;
   }
 }
 
 export const operatorPrincipal: Principal = { kind: 'operator', id: 'operator' };
+export const viewerPrincipal: Principal = { kind: 'viewer', id: 'viewer' };
 export const clientPrincipal = (clientId: string): Principal => ({ kind: 'client', id: `client:${clientId}`, clientId });
 
 const PREFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -84,8 +89,8 @@ export async function ensureOperatorKey(db: Kysely<Database>, key: string): Prom
 
 const unauthenticated = (message: string) => new ApiError(ErrorCode.UNAUTHENTICATED, message);
 
-/** The principal of `Authorization: Bearer <key>`; 401 for a missing, unknown or revoked key. */
-export async function authenticate(db: Kysely<Database>, authorization: string | undefined): Promise<Principal> {
+/** The principal and key id of `Authorization: Bearer <key>`; 401 for a missing, unknown or revoked key. */
+export async function authenticate(db: Kysely<Database>, authorization: string | undefined): Promise<{ principal: Principal; keyId: string }> {
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '');
   if (!match?.[1]) throw unauthenticated('missing API key: send Authorization: Bearer <key>');
   const key = match[1];
@@ -96,9 +101,16 @@ export async function authenticate(db: Kysely<Database>, authorization: string |
     throw unauthenticated('unknown API key');
   }
   if (row.revoked_at !== null) throw unauthenticated('API key revoked');
+  const principal = principalOf(row);
+  if (!principal) throw unauthenticated('API key has no valid principal');
+  return { principal, keyId: row.id };
+}
+
+function principalOf(row: { principal: string; client_id: string | null }): Principal | undefined {
   if (row.principal === operatorPrincipal.id) return operatorPrincipal;
+  if (row.principal === viewerPrincipal.id) return viewerPrincipal;
   if (row.client_id && row.principal === `client:${row.client_id}`) return clientPrincipal(row.client_id);
-  throw unauthenticated('API key has no valid principal');
+  return undefined;
 }
 
 /**
@@ -113,20 +125,32 @@ export function authenticateRoutes(app: FastifyInstance, db: Kysely<Database>, a
   app.addHook('onRequest', requirePrincipal(db, audience));
 }
 
+/** Whether a principal may call a route of an audience: the viewer reads (GET) operator routes and changes nothing. */
+export function admits(audience: Exclude<Audience, 'public'>, principal: Principal, method: string): boolean {
+  if (audience === 'client') return principal.kind === 'client';
+  return principal.kind === 'operator' || (principal.kind === 'viewer' && method === 'GET');
+}
+
 /**
- * onRequest hook for a group of routes: authenticates and insists on the principal kind. A client
- * key on operator routes (and an operator key on client routes: it acts as no client) → 403.
+ * onRequest hook for a group of routes: authenticates and insists on the audience. A client key
+ * on operator routes, an operator or viewer key on client routes (they act as no client) and a
+ * viewer key on anything but a read → 403.
  */
-export function requirePrincipal(db: Kysely<Database>, kind: Principal['kind']) {
+export function requirePrincipal(db: Kysely<Database>, audience: Exclude<Audience, 'public'>) {
   return async (request: FastifyRequest): Promise<void> => {
-    const principal = await authenticate(db, request.headers.authorization);
-    if (principal.kind !== kind) {
+    const { principal, keyId } = await authenticate(db, request.headers.authorization);
+    if (!admits(audience, principal, request.method)) {
       throw new ApiError(
         ErrorCode.FORBIDDEN_ACTOR,
-        kind === 'operator' ? 'this route needs an operator key' : 'this route needs a client key: the acting client comes from the key',
+        principal.kind === 'viewer' && audience === 'operator'
+          ? 'a viewer key reads and changes nothing'
+          : audience === 'operator'
+            ? 'this route needs an operator key'
+            : 'this route needs a client key: the acting client comes from the key',
       );
     }
     request.principal = principal;
+    request.apiKeyId = keyId;
   };
 }
 

@@ -17,7 +17,7 @@ import { CROSS_CLIENT_MODULE } from '../../domain/connection.ts';
 import { ErrorCode } from '../../domain/errors.ts';
 import type { ModuleFanoutInput } from '../../workflows/messages.ts';
 import { moduleFanoutWorkflow } from '../../workflows/module-fanout.workflow.ts';
-import { clientPrincipal, createApiKey, authenticateRoutes } from '../auth.ts';
+import { authenticateRoutes, clientPrincipal, createApiKey, viewerPrincipal } from '../auth.ts';
 import { withTemporalDeadline } from '../temporal-deadline.ts';
 import { ApiError, ApiOnlyCode } from '../errors.ts';
 import { mintedIdOf, registerIdempotency } from '../idempotency.ts';
@@ -190,6 +190,12 @@ export function operatorRoutes(deps: OperatorDeps) {
         if (!(await getClient(db, id))) throw notFound('client', id);
         return reply.code(201).send(await createApiKey(db, clientPrincipal(id)));
       },
+    );
+
+    app.post(
+      '/v1/viewer-keys',
+      { config: shownOnce, schema: { tags, summary: 'A key for the read-only viewer (product owners, support; shown once)', response: { 201: ApiKeyCreated } } },
+      async (_request, reply) => reply.code(201).send(await createApiKey(db, viewerPrincipal)),
     );
 
     app.delete(

@@ -11,6 +11,7 @@ import type { Database } from '../db/schema.ts';
 import { errorHandler } from './errors.ts';
 import { refuseUnstorableInput } from './input-guard.ts';
 import { registerOpenApi } from './openapi.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { cartRoutes } from './routes/carts.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { defaultHealth, healthRoutes, type Health } from './routes/health.ts';
@@ -94,6 +95,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   void app.register(healthRoutes(deps.health ?? defaultHealth({ db: deps.db, temporal: deps.temporal, timeoutMs: temporalDeadlineMs })));
   void app.register(operatorRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs }));
   void app.register(ruleSetRoutes({ db: deps.db }));
+  void app.register(auditRoutes({ db: deps.db }));
   void app.register(
     connectionRoutes({
       db: deps.db,

@@ -8,8 +8,10 @@ import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto
 import type { Kysely } from 'kysely';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
-import { findApiKeyByPrefix, insertApiKey } from '../db/api-key.repository.ts';
+import { findApiKeyByPrefix, insertApiKey, lockApiKey, revokeApiKey } from '../db/api-key.repository.ts';
+import { appendAuditEntry } from '../db/audit.repository.ts';
 import type { Database } from '../db/schema.ts';
+import { SYSTEM_ACTOR, type AuditActor } from '../domain/audit.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import { ApiError } from './errors.ts';
 import type { Audience } from './routing.ts';
@@ -52,20 +54,47 @@ export function generateApiKey(): string {
   return `ccx_${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 
-/** Stores a new key for the principal and returns it in plaintext — the only time it is seen. */
-export async function createApiKey(db: Kysely<Database>, principal: Principal): Promise<{ apiKey: string; keyId: string }> {
-  for (;;) {
-    const apiKey = generateApiKey();
-    const keyId = uuidv7();
-    const stored = await insertApiKey(db, {
-      id: keyId,
-      prefix: lookupPrefix(apiKey),
-      hash: sha256(apiKey).toString('hex'),
-      principal: principal.id,
-      clientId: principal.kind === 'client' ? principal.clientId : null,
-    });
-    if (stored) return { apiKey, keyId }; // else: a prefix collision (1 in 36^12): draw again
-  }
+/** Runs `work` in the caller's transaction, or in a new one. */
+const inTransaction = <T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> =>
+  db.isTransaction ? work(db) : db.transaction().execute(work);
+
+/**
+ * Stores a new key for the principal and returns it in plaintext — the only time it is seen.
+ * Recorded in the audit log as created by `actor` (the stack itself unless told), in the same
+ * transaction (the caller's, when `db` is one).
+ */
+export async function createApiKey(db: Kysely<Database>, principal: Principal, actor: AuditActor = SYSTEM_ACTOR): Promise<{ apiKey: string; keyId: string }> {
+  return inTransaction(db, async (trx) => {
+    for (;;) {
+      const apiKey = generateApiKey();
+      const keyId = uuidv7();
+      const stored = await insertApiKey(trx, {
+        id: keyId,
+        prefix: lookupPrefix(apiKey),
+        hash: sha256(apiKey).toString('hex'),
+        principal: principal.id,
+        clientId: principal.kind === 'client' ? principal.clientId : null,
+      });
+      if (stored) {
+        await appendAuditEntry(trx, actor, { action: 'api-key.created', subject: keyId, details: { principal: principal.id } });
+        return { apiKey, keyId };
+      }
+      // else: a prefix collision (1 in 36^12): draw again
+    }
+  });
+}
+
+/** Revokes a key at once; false for an unknown id. Recorded once: revoking again changes nothing. */
+export async function revokeKey(db: Kysely<Database>, keyId: string, actor: AuditActor): Promise<boolean> {
+  return inTransaction(db, async (trx) => {
+    const key = await lockApiKey(trx, keyId);
+    if (!key) return false;
+    if (key.revoked_at === null) {
+      await revokeApiKey(trx, keyId);
+      await appendAuditEntry(trx, actor, { action: 'api-key.revoked', subject: keyId, details: { principal: key.principal } });
+    }
+    return true;
+  });
 }
 
 /**
@@ -77,9 +106,12 @@ export async function ensureOperatorKey(db: Kysely<Database>, key: string): Prom
   const prefix = lookupPrefix(key);
   const hash = sha256(key).toString('hex');
   const keyId = uuidv7();
-  if (await insertApiKey(db, { id: keyId, prefix, hash, principal: operatorPrincipal.id, clientId: null })) {
-    return { keyId, created: true, revoked: false };
-  }
+  const created = await inTransaction(db, async (trx) => {
+    if (!(await insertApiKey(trx, { id: keyId, prefix, hash, principal: operatorPrincipal.id, clientId: null }))) return false;
+    await appendAuditEntry(trx, SYSTEM_ACTOR, { action: 'api-key.created', subject: keyId, details: { principal: operatorPrincipal.id, from: 'CCX_OPERATOR_KEY' } });
+    return true;
+  });
+  if (created) return { keyId, created: true, revoked: false };
   const row = await findApiKeyByPrefix(db, prefix);
   if (!row || row.hash !== hash || row.principal !== operatorPrincipal.id) {
     throw new Error('CCX_OPERATOR_KEY clashes with a stored key of the same prefix; choose another key');
@@ -153,6 +185,9 @@ export function requirePrincipal(db: Kysely<Database>, audience: Exclude<Audienc
     request.apiKeyId = keyId;
   };
 }
+
+/** Who makes this request, for the audit log: its principal and key. */
+export const actorOf = (request: FastifyRequest): AuditActor => ({ principal: request.principal.id, keyId: request.apiKeyId || null });
 
 /** The acting client of a client route (its group's hook admits client principals only). */
 export function callerOf(request: FastifyRequest): string {

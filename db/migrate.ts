@@ -6,6 +6,7 @@ import * as offersCarts from './migrations/2026_11_27_004_offers_carts.ts';
 import * as ordersPayouts from './migrations/2026_11_27_005_orders_payouts.ts';
 import * as orderMovements from './migrations/2026_11_27_006_order_movements.ts';
 import * as payoutIndexes from './migrations/2026_11_27_007_payout_indexes.ts';
+import * as auditLog from './migrations/2026_11_27_009_audit_log.ts';
 
 /** Migrations listed statically: works the same under tsx, vitest and a bundler. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_27_005_orders_payouts': ordersPayouts,
   '2026_11_27_006_order_movements': orderMovements,
   '2026_11_27_007_payout_indexes': payoutIndexes,
+  '2026_11_27_009_audit_log': auditLog,
 };
 
 /** In the order they run (kysely sorts by name). */

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { startPairFanouts } from '../../activities/availability.dispatch.ts';
-import { revokeApiKey } from '../../db/api-key.repository.ts';
+import { appendAuditEntry } from '../../db/audit.repository.ts';
 import { listOpenPairsOfCompany, touchPairs } from '../../db/availability.repository.ts';
 import { getClient, insertClient, listClientsOfCompany } from '../../db/client.repository.ts';
 import { getCompany, insertCompany, listModules, setModule, type Company as CompanyRow } from '../../db/company.repository.ts';
@@ -17,7 +17,7 @@ import { CROSS_CLIENT_MODULE } from '../../domain/connection.ts';
 import { ErrorCode } from '../../domain/errors.ts';
 import type { ModuleFanoutInput } from '../../workflows/messages.ts';
 import { moduleFanoutWorkflow } from '../../workflows/module-fanout.workflow.ts';
-import { authenticateRoutes, clientPrincipal, createApiKey, viewerPrincipal } from '../auth.ts';
+import { actorOf, authenticateRoutes, clientPrincipal, createApiKey, revokeKey, viewerPrincipal } from '../auth.ts';
 import { withTemporalDeadline } from '../temporal-deadline.ts';
 import { ApiError, ApiOnlyCode } from '../errors.ts';
 import { mintedIdOf, registerIdempotency } from '../idempotency.ts';
@@ -134,6 +134,7 @@ export function operatorRoutes(deps: OperatorDeps) {
           // (non-final connections with a client of the company on either side) in one transaction.
           const { revision, pairs } = await db.transaction().execute(async (trx) => {
             const revision = await setModule(trx, id, module, active);
+            await appendAuditEntry(trx, actorOf(request), { action: 'module.switched', subject: `${id}/${module}`, details: { companyId: id, module, active, revision } });
             // Only this module decides availability (view available_pairs).
             const pairs = module === CROSS_CLIENT_MODULE ? await listOpenPairsOfCompany(trx, id) : [];
             for (let i = 0; i < pairs.length; i += 1000) await touchPairs(trx, pairs.slice(i, i + 1000));
@@ -175,7 +176,7 @@ export function operatorRoutes(deps: OperatorDeps) {
         const result = await db.transaction().execute(async (trx) => {
           const row = await insertClient(trx, { id, contracting_company_id: body.contractingCompanyId, name: body.name, email: body.email, language: body.language });
           if (!row) throw idTaken('client', id);
-          const { apiKey } = await createApiKey(trx, clientPrincipal(row.id));
+          const { apiKey } = await createApiKey(trx, clientPrincipal(row.id), actorOf(request));
           return { client: clientView(row), apiKey };
         });
         return reply.code(201).send(result);
@@ -188,14 +189,14 @@ export function operatorRoutes(deps: OperatorDeps) {
       async (request, reply) => {
         const { id } = request.params;
         if (!(await getClient(db, id))) throw notFound('client', id);
-        return reply.code(201).send(await createApiKey(db, clientPrincipal(id)));
+        return reply.code(201).send(await createApiKey(db, clientPrincipal(id), actorOf(request)));
       },
     );
 
     app.post(
       '/v1/viewer-keys',
       { config: shownOnce, schema: { tags, summary: 'A key for the read-only viewer (product owners, support; shown once)', response: { 201: ApiKeyCreated } } },
-      async (_request, reply) => reply.code(201).send(await createApiKey(db, viewerPrincipal)),
+      async (request, reply) => reply.code(201).send(await createApiKey(db, viewerPrincipal, actorOf(request))),
     );
 
     app.delete(
@@ -203,7 +204,7 @@ export function operatorRoutes(deps: OperatorDeps) {
       { schema: { tags, summary: 'Revoke an API key at once', params: KeyParams, response: { 204: NoContent } } },
       async (request, reply) => {
         const { keyId } = request.params;
-        if (!(await revokeApiKey(db, keyId))) throw notFound('API key', keyId);
+        if (!(await revokeKey(db, keyId, actorOf(request)))) throw notFound('API key', keyId);
         return reply.code(204).send();
       },
     );

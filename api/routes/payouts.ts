@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { callerOf, authenticateRoutes } from '../auth.ts';
+import { actorOf, authenticateRoutes, callerOf } from '../auth.ts';
 import { registerIdempotency } from '../idempotency.ts';
 import {
   ListPayoutsQuery,
@@ -88,7 +88,7 @@ export function payoutRoutes(deps: { db: Kysely<Database> }) {
           response: { 200: PayoutRow, 409: refusal('PAYOUT_ALREADY_PAID: PAID → OPEN') },
         },
       },
-      async (request) => setPaidStatus(deps.db, callerOf(request), request.params.id, request.body.paidStatus),
+      async (request) => setPaidStatus(deps.db, callerOf(request), request.params.id, request.body.paidStatus, actorOf(request)),
     );
 
     app.post(
@@ -101,7 +101,7 @@ export function payoutRoutes(deps: { db: Kysely<Database> }) {
           response: { 200: MarkPaidResult },
         },
       },
-      async (request) => markPaid(deps.db, callerOf(request), request.body),
+      async (request) => markPaid(deps.db, callerOf(request), request.body, actorOf(request)),
     );
   };
 }

@@ -11,7 +11,7 @@ import type { Database } from '../../db/schema.ts';
 import { ErrorCode } from '../../domain/errors.ts';
 import { publishRuleSetSource, RuleSetRejectedError } from '../rule-set.service.ts';
 import type { RulesError, RulesWarning } from '../../rules/errors.ts';
-import { authenticateRoutes } from '../auth.ts';
+import { actorOf, authenticateRoutes } from '../auth.ts';
 import { ApiError, ApiOnlyCode } from '../errors.ts';
 import { registerIdempotency } from '../idempotency.ts';
 import { refusal } from '../schemas.ts';
@@ -62,7 +62,7 @@ export function ruleSetRoutes(deps: { db: Kysely<Database> }) {
       },
       async (request, reply) => {
         try {
-          const { ruleSet, warnings } = await publishRuleSetSource(db, request.body, 'rule-set.yaml');
+          const { ruleSet, warnings } = await publishRuleSetSource(db, request.body, 'rule-set.yaml', actorOf(request));
           return reply.code(201).send({ version: ruleSet.hash, name: ruleSet.name, warnings: warnings.map(brief) });
         } catch (err) {
           if (!(err instanceof RuleSetRejectedError)) throw err;

@@ -6,8 +6,9 @@
 import { z } from 'zod';
 import { PAID_STATUSES, PAYOUT_TYPES } from '../domain/payout.ts';
 import { Currency } from './offer.schemas.ts';
+import { IsoInstant } from './schemas.ts';
 
-const Timestamp = z.iso.datetime({ offset: true });
+const Timestamp = IsoInstant;
 // Any string: an id that is no party of the caller's rows simply matches nothing.
 const Counterparty = z.string().min(1).max(64).describe('the other party of the row: the seller for rows the caller is the source of, the source for rows it sold');
 

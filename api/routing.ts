@@ -93,15 +93,21 @@ function methodNotAllowed(reply: FastifyReply, method: string, allowed: HTTPMeth
 
 /**
  * 404 for a path no route declares; 405 with `Allow` for a path declared with other methods.
- * Install on the root instance.
+ * Answered when the request arrives, before its body is read: a method Fastify expects a body
+ * for (QUERY, …) would otherwise be refused for its missing Content-Type first. Install on the
+ * root instance.
  */
 export function answerUnroutedRequests(app: FastifyInstance, stubs: ReadonlySet<string>): void {
-  app.setNotFoundHandler((request, reply) => {
+  const answer = (request: FastifyRequest, reply: FastifyReply) => {
     const path = (request.raw.url ?? '/').split('?')[0]!;
     const allowed = allowedMethods(request.server, path, stubs);
     if (allowed.length > 0) return methodNotAllowed(reply, request.method, allowed);
     return notFoundHandler(request, reply);
+  };
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.is404) return answer(request, reply);
   });
+  app.setNotFoundHandler(answer);
 }
 
 /**

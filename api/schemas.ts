@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { CONNECTION_STATUSES } from '../domain/connection.ts';
+import { ErrorCode } from '../domain/errors.ts';
+import { ApiError } from './errors.ts';
 
 /** Contracting company and client ids: 20 characters [A-Z0-9] (docs/architecture.md "HTTP API"). */
 export const EntityId = z.string().regex(/^[A-Z0-9]{20}$/, 'must be 20 characters A-Z or 0-9');
@@ -22,6 +24,14 @@ export const TrimmedText = (max: number) =>
     .regex(new RegExp(`[^${WHITESPACE}]`), 'must not be blank')
     .trim()
     .describe('trimmed: leading and trailing whitespace is removed');
+/**
+ * An instant: ISO 8601 with an offset, as far as PostgreSQL takes it — no year 0000 (valid ISO,
+ * but there is no year 0) and offsets within ±15:59 — refused here (400) instead of by the database.
+ */
+export const IsoInstant = z.iso
+  .datetime({ offset: true })
+  .regex(/^(?!0000)/, 'year 0000 does not exist')
+  .regex(/(?:Z|[+-](?:0\d|1[0-5]):[0-5]\d)$/, 'the offset must be within ±15:59');
 export const ModuleName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an upper-case module name like CROSS_CLIENT_CONNECTIONS');
 export const Language = z.enum(['de', 'en']);
 export const ConnectionStatus = z.enum(CONNECTION_STATUSES);
@@ -34,6 +44,20 @@ export const ErrorBody = z.object({
 });
 /** A refusal only some routes give, described by its codes (api/openapi.ts adds the generic ones). */
 export const refusal = (codes: string) => ErrorBody.describe(codes);
+
+/**
+ * A request the document's schema allows but a rule across its fields refuses (an offer twice in
+ * one purchase, a cost centre for a client the offer is not shared with): 422 RULE_REJECTED
+ * naming the rule and the field. 400 is kept for what the document itself rules out.
+ */
+export const fieldRuleRejected = (rule: string, field: string, message: string): ApiError =>
+  new ApiError(ErrorCode.RULE_REJECTED, `${field}: ${message}`, { rule, field });
+
+/** Each offer at most once among the items of a purchase or a money movement (rule `offer-once`). */
+export function checkOfferOnce(items: readonly { offerId: string }[]): ApiError | undefined {
+  const n = items.findIndex((item, i) => items.findIndex((other) => other.offerId === item.offerId) !== i);
+  return n < 0 ? undefined : fieldRuleRejected('offer-once', `items.${n}.offerId`, `offer ${items[n]!.offerId} appears more than once`);
+}
 
 export const Company = z.object({ id: EntityId, name: z.string(), createdAt: z.string() });
 export const ContractModule = z.object({ module: ModuleName, active: z.boolean(), changedAt: z.string() });

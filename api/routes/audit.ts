@@ -11,15 +11,15 @@ import { listAuditEntries } from '../../db/audit.repository.ts';
 import type { Database } from '../../db/schema.ts';
 import { AUDIT_ACTIONS } from '../../domain/audit.ts';
 import { authenticateRoutes } from '../auth.ts';
+import { IsoInstant } from '../schemas.ts';
 import { withZod } from '../validation.ts';
 
-const Timestamp = z.iso.datetime({ offset: true });
 
 export const AuditQuery = z.strictObject({
   actor: z.string().min(1).max(100).optional().describe('a principal (`operator`, `client:<id>`, `cli:<user>`, `system`) or a key id'),
   action: z.enum(AUDIT_ACTIONS).optional(),
-  from: Timestamp.optional().describe('at ≥ from (ISO 8601 with offset)'),
-  to: Timestamp.optional().describe('at < to (ISO 8601 with offset)'),
+  from: IsoInstant.optional().describe('at ≥ from (ISO 8601 with offset)'),
+  to: IsoInstant.optional().describe('at < to (ISO 8601 with offset)'),
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });

@@ -155,9 +155,9 @@ describe('router errors', () => {
     }
   });
 
-  test('HEAD, OPTIONS and TRACE are undeclared methods too', async () => {
-    for (const method of ['HEAD', 'OPTIONS', 'TRACE'] as const) {
-      const res = await ctx.app.inject({ method, url: '/v1/offers/external' });
+  test('HEAD, OPTIONS, TRACE and QUERY are undeclared methods too', async () => {
+    for (const method of ['HEAD', 'OPTIONS', 'TRACE', 'QUERY'] as const) {
+      const res = await ctx.app.inject({ method: method as 'GET', url: '/v1/offers/external' });
       expect(res.statusCode, method).toBe(405);
       expect(res.headers.allow).toBe('GET');
     }

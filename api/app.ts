@@ -8,8 +8,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { startPairFanouts } from '../activities/availability.dispatch.ts';
 import type { Database } from '../db/schema.ts';
-import { errorHandler, notFoundHandler } from './errors.ts';
+import { errorHandler } from './errors.ts';
+import { refuseUnstorableInput } from './input-guard.ts';
 import { registerOpenApi } from './openapi.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { cartRoutes } from './routes/carts.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { defaultHealth, healthRoutes, type Health } from './routes/health.ts';
@@ -21,6 +23,16 @@ import { purchaseRoutes } from './routes/purchases.ts';
 import { payoutRoutes } from './routes/payouts.ts';
 import { ruleSetRoutes } from './routes/rule-sets.ts';
 import { trackRequestArrival } from './temporal-deadline.ts';
+import {
+  addShadowedMethodStubs,
+  answerUnroutedRequests,
+  clientErrorHandler,
+  collectRoutes,
+  frameworkErrors,
+  MAX_RAW_PARAM_LENGTH,
+  type DeclaredRoute,
+  type MethodStubs,
+} from './routing.ts';
 import { useZod } from './validation.ts';
 
 export interface ApiDeps {
@@ -42,17 +54,39 @@ export interface ApiDeps {
 
 export const BODY_LIMIT = 1024 * 1024; // bodies over 1 MiB → 413
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route as declared (api/routing.ts): the document, 405 answers and the authorization tests read it. */
+    declaredRoutes: readonly DeclaredRoute[];
+  }
+}
+
 export function buildApp(deps: ApiDeps): FastifyInstance {
   if (deps.secretKey.length !== 32) throw new Error('ApiDeps.secretKey must be 32 bytes');
   const temporalDeadlineMs = deps.temporalDeadlineMs ?? 3500;
-  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: deps.logger ?? false });
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    logger: deps.logger ?? false,
+    // Only what the document declares: HEAD is a method like any other (405), parameters up to
+    // the router's limit reach the routes' schemas (400 naming the field), router errors and
+    // unparseable requests answer in the API's format.
+    exposeHeadRoutes: false,
+    routerOptions: { maxParamLength: MAX_RAW_PARAM_LENGTH },
+    frameworkErrors,
+    clientErrorHandler,
+  });
 
+  const routes = collectRoutes(app);
+  app.decorate('declaredRoutes', routes);
   app.decorateRequest('principal', null as never);
+  app.decorateRequest('apiKeyId', '');
   app.decorateRequest('idempotency', null);
   trackRequestArrival(app); // first: Temporal deadlines count from here
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFoundHandler);
+  const methodStubs: MethodStubs = new Set();
+  answerUnroutedRequests(app, methodStubs);
   useZod(app);
+  refuseUnstorableInput(app);
 
   // JSON only: no text/plain parser (→ 415), and an empty JSON body counts as no body, so
   // body-less commands work with clients that always send Content-Type: application/json.
@@ -68,6 +102,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   void app.register(operatorRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs }));
   void app.register(ruleSetRoutes({ db: deps.db }));
   void app.register(mailRoutes({ db: deps.db }));
+  void app.register(auditRoutes({ db: deps.db }));
   void app.register(
     connectionRoutes({
       db: deps.db,
@@ -93,5 +128,6 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   void app.register(purchaseRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs }));
   void app.register(orderMovementRoutes({ db: deps.db }));
   void app.register(payoutRoutes({ db: deps.db }));
+  addShadowedMethodStubs(app, routes, methodStubs); // last: it looks at every route above
   return app;
 }

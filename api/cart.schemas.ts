@@ -1,5 +1,6 @@
 /** Zod schemas of the cart routes (request validation and the OpenAPI document). */
 import { z } from 'zod';
+import { TrimmedText } from './schemas.ts';
 import { CART_STATUSES } from '../domain/cart.ts';
 import { CartItemRequest, CartItemSchema } from '../machines/cart.commands.ts';
 
@@ -21,7 +22,7 @@ export const Cart = z.object({
 export const CartList = z.object({ items: z.array(Cart), nextCursor: z.string().nullable() });
 
 export const CreateCartBody = z.strictObject({
-  title: z.string().trim().min(1).max(200),
+  title: TrimmedText(200),
   items: z.array(CartItemRequest).max(100),
 });
 export const ListCartsQuery = z.strictObject({

@@ -8,10 +8,14 @@ import type { z } from 'zod';
 import { commandNames, type CommandSpec, type CommandTable } from '../machines/commands.ts';
 import { callerOf } from './auth.ts';
 import { updateIdOf } from './idempotency.ts';
-import { ErrorBody, IdParam } from './schemas.ts';
+import { IdParam, refusal } from './schemas.ts';
 import { withZod } from './validation.ts';
 
-export const commandErrors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 503: ErrorBody };
+/** What a command can be refused with besides the generic answers (api/openapi.ts). */
+export const commandErrors = {
+  409: refusal('INVALID_TRANSITION: not allowed in the current state'),
+  422: refusal('the domain or the rule set says no: CONTRACT_MODULE_INACTIVE, RULE_REJECTED (details.rule), ITEM_UNAVAILABLE, CURRENCY_MISMATCH'),
+};
 
 export interface CommandCall<T extends CommandTable> {
   id: string;

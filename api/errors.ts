@@ -20,10 +20,15 @@ import { ErrorCode } from '../domain/errors.ts';
 
 /**
  * Codes the API adds to the contract: ID_EXISTS (a taken company/client id on create),
- * INTERNAL (a bug) and RULE_SET_INVALID (a published rule set with errors).
- * (Recorded as contract extensions in docs/decisions.md.)
+ * INTERNAL (a bug), RULE_SET_INVALID (a published rule set with errors) and METHOD_NOT_ALLOWED
+ * (a method the path does not declare). (Recorded as contract extensions in docs/decisions.md.)
  */
-export const ApiOnlyCode = { ID_EXISTS: 'ID_EXISTS', INTERNAL: 'INTERNAL', RULE_SET_INVALID: 'RULE_SET_INVALID' } as const;
+export const ApiOnlyCode = {
+  ID_EXISTS: 'ID_EXISTS',
+  INTERNAL: 'INTERNAL',
+  RULE_SET_INVALID: 'RULE_SET_INVALID',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+} as const;
 export type ApiErrorCode = ErrorCode | (typeof ApiOnlyCode)[keyof typeof ApiOnlyCode];
 
 export const statusByCode: Record<ApiErrorCode, number> = {
@@ -32,6 +37,7 @@ export const statusByCode: Record<ApiErrorCode, number> = {
   FORBIDDEN_ACTOR: 403,
   NOT_FOUND: 404,
   TARGET_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   INVALID_TRANSITION: 409,
   CONNECTION_EXISTS: 409,
   PAYOUT_ALREADY_PAID: 409,

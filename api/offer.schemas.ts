@@ -5,21 +5,26 @@
  * as a create (`OfferState`).
  */
 import { z } from 'zod';
+import type { ApiError } from './errors.ts';
+import { fieldRuleRejected, TrimmedText } from './schemas.ts';
 
 export const Currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code: 3 upper-case letters');
-const Title = z.string().trim().min(1).max(200);
+const Title = TrimmedText(200);
 const PriceMinor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 // Any string: an id that does not exist is a clear 404 TARGET_NOT_FOUND, not a schema error.
 const ClientRef = z.string().min(1).max(64);
-const CostCenter = z.string().trim().min(1).max(64);
+const CostCenter = TrimmedText(64);
 const ConnectedClientIds = z
   .array(ClientRef)
   .max(100)
-  .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a client');
+  .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a client')
+  .meta({ uniqueItems: true });
+// A JSON key __proto__ is refused by the body parser (prototype poisoning): say so in the document.
+const CostCenterTarget = ClientRef.regex(/^(?!__proto__$)/, 'must not be __proto__');
 const Product = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: TrimmedText(200),
   costCenter: CostCenter,
-  costCenters: z.record(ClientRef, CostCenter).optional(),
+  costCenters: z.record(CostCenterTarget, CostCenter).optional(),
 });
 const Products = z.array(Product).min(1).max(50);
 const SelfServiceHint = z.string().max(1000);
@@ -40,25 +45,31 @@ interface SharingFields {
   products: Array<{ costCenters?: Record<string, string> | undefined }>;
 }
 
-/** Cross-field rules of a whole offer; issues name the field (`connectedClientIds`, `products.0.costCenters.X`). */
-export function checkOfferRules(offer: SharingFields, ctx: z.RefinementCtx): void {
+/**
+ * Rules across the fields of a whole offer (created, or merged by a PATCH), which the document's
+ * schema cannot state: 422 RULE_REJECTED naming the rule and the field
+ * (`connectedClientIds`, `products.0.costCenters.X`).
+ */
+export function checkOfferRules(offer: SharingFields): ApiError | undefined {
   const targets = offer.connectedClientIds ?? [];
   if (offer.crossClient && targets.length === 0) {
-    ctx.addIssue({ code: 'custom', path: ['connectedClientIds'], message: 'a cross-client offer needs at least one connected client' });
+    return fieldRuleRejected('cross-client-needs-target', 'connectedClientIds', 'a cross-client offer needs at least one connected client');
   }
   if (!offer.crossClient && targets.length > 0) {
-    ctx.addIssue({ code: 'custom', path: ['connectedClientIds'], message: 'only a cross-client offer names connected clients' });
+    return fieldRuleRejected('targets-need-cross-client', 'connectedClientIds', 'only a cross-client offer names connected clients');
   }
-  offer.products.forEach((product, i) => {
-    for (const clientId of Object.keys(product.costCenters ?? {})) {
-      if (!targets.includes(clientId)) {
-        ctx.addIssue({ code: 'custom', path: ['products', i, 'costCenters', clientId], message: 'not one of connectedClientIds' });
-      }
+  for (const [i, product] of offer.products.entries()) {
+    const stranger = Object.keys(product.costCenters ?? {}).find((clientId) => !targets.includes(clientId));
+    if (stranger !== undefined) {
+      return fieldRuleRejected('cost-centre-needs-target', `products.${i}.costCenters.${stranger}`, `${stranger} is not one of connectedClientIds`);
     }
-  });
+  }
+  return undefined;
 }
 
-export const CreateOfferBody = z.strictObject(fields).superRefine(checkOfferRules);
+export const CreateOfferBody = z.strictObject(fields).describe(
+  'A cross-client offer names at least one connected client, a local one none; per-target cost centres only for connected clients (else 422 RULE_REJECTED).',
+);
 
 /** Any field of the create body but `currency` (an offer's currency never changes); null clears the hint. */
 export const PatchOfferBody = z.strictObject({
@@ -70,10 +81,8 @@ export const PatchOfferBody = z.strictObject({
   selfServiceHint: SelfServiceHint.nullable().optional(),
 });
 
-/** The whole offer after a PATCH is merged: checked again with the create rules. */
-export const OfferState = z
-  .strictObject({ ...fields, connectedClientIds: ConnectedClientIds, selfServiceHint: SelfServiceHint.nullable() })
-  .superRefine(checkOfferRules);
+/** The whole offer after a PATCH is merged: checked again with the create rules (and `checkOfferRules`). */
+export const OfferState = z.strictObject({ ...fields, connectedClientIds: ConnectedClientIds, selfServiceHint: SelfServiceHint.nullable() });
 
 export type CreateOfferInput = z.infer<typeof CreateOfferBody>;
 export type PatchOfferInput = z.infer<typeof PatchOfferBody>;

@@ -22,7 +22,7 @@ import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import type { ExternalOfferView, OfferProduct, OfferView } from '../domain/offer.ts';
 import { ApiError, invalidRequest } from './errors.ts';
-import { OfferState, type CreateOfferInput, type OfferStateInput, type PatchOfferInput } from './offer.schemas.ts';
+import { checkOfferRules, OfferState, type CreateOfferInput, type OfferStateInput, type PatchOfferInput } from './offer.schemas.ts';
 
 export interface OfferServiceDeps {
   db: Kysely<Database>;
@@ -45,6 +45,8 @@ export async function createOffer(
   log: ErrorLog = consoleLog,
 ): Promise<OfferView> {
   const { body, ownerClientId } = cmd;
+  const broken = checkOfferRules(body);
+  if (broken) throw broken;
   const targets = body.crossClient ? (body.connectedClientIds ?? []) : [];
   const result = await deps.db.transaction().execute(async (trx) => {
     // A retry of a create whose first attempt committed: answer with what was recorded.
@@ -81,6 +83,8 @@ export async function patchOffer(
     const parsed = OfferState.safeParse({ ...before, ...definedOnly(cmd.body) });
     if (!parsed.success) throw invalidRequest('body', parsed.error);
     const after = parsed.data;
+    const broken = checkOfferRules(after);
+    if (broken) throw broken;
     if (sameState(before, after)) return { row: current, pairs: [] };
 
     const oldTargets = current.cross_client ? current.targets : [];

@@ -20,7 +20,7 @@ const MovementItems = z
   .array(MovementItem)
   .min(1)
   .max(100)
-  .refine((items) => new Set(items.map((i) => i.offerId)).size === items.length, 'must not repeat an offer');
+  .describe('each offer at most once (else 422 RULE_REJECTED, rule offer-once)');
 
 export const RefundBody = z.strictObject({ refundId: CheckoutId, items: MovementItems });
 export const ChargebackBody = z.strictObject({ chargebackId: CheckoutId, items: MovementItems });

@@ -28,6 +28,7 @@ import { roundedShare } from '../rules/evaluator.ts';
 import { ApiError } from './errors.ts';
 import { requestHash } from './idempotency.ts';
 import type { MovementItemInput } from './order-movement.schemas.ts';
+import { checkOfferOnce } from './schemas.ts';
 
 export interface MovementCommand {
   sellerClientId: string;
@@ -90,6 +91,8 @@ export async function recordOrderMovement(db: Kysely<Database>, cmd: MovementCom
       throw new ApiError(ErrorCode.RULE_REJECTED, 'the order has no subscription: there is nothing to renew', { rule: 'payment-needs-subscription' });
     }
 
+    const twice = checkOfferOnce(cmd.items);
+    if (twice) throw twice;
     const orderOffers = new Set((order.items as OrderItem[]).map((i) => i.offerId));
     const missing = cmd.items.filter((i) => !orderOffers.has(i.offerId)).map((i) => i.offerId);
     if (missing.length > 0) {

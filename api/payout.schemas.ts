@@ -6,8 +6,9 @@
 import { z } from 'zod';
 import { PAID_STATUSES, PAYOUT_TYPES } from '../domain/payout.ts';
 import { Currency } from './offer.schemas.ts';
+import { IsoInstant } from './schemas.ts';
 
-const Timestamp = z.iso.datetime({ offset: true });
+const Timestamp = IsoInstant;
 // Any string: an id that is no party of the caller's rows simply matches nothing.
 const Counterparty = z.string().min(1).max(64).describe('the other party of the row: the seller for rows the caller is the source of, the source for rows it sold');
 
@@ -81,5 +82,8 @@ export const PayoutSummary = z.object({
   ),
 });
 export const MarkPaidResult = z.object({ marked: z.number().int() });
-/** The CSV export (streamed; typed loosely so the route can send a Readable). */
-export const PayoutCsv = z.any().describe('text/csv; charset=utf-8 — a header row, then one row per payout row, newest first');
+/** The CSV export, documented as text/csv (streamed: the route sends a Readable). */
+export const PayoutCsv = {
+  description: 'a header row, then one row per payout row, newest first (CRLF, no BOM)',
+  content: { 'text/csv': { schema: z.string() } },
+};

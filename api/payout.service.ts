@@ -17,7 +17,9 @@ import {
   type PayoutFilters,
   type SettlementLine,
 } from '../db/payout.repository.ts';
+import { appendAuditEntry } from '../db/audit.repository.ts';
 import type { Database } from '../db/schema.ts';
+import type { AuditActor } from '../domain/audit.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import type { PaidStatus, PayoutRow } from '../domain/payout.ts';
 import { ApiError } from './errors.ts';
@@ -41,12 +43,17 @@ export async function listPayouts(db: Kysely<Database>, clientId: string, q: Lis
 }
 
 /**
- * PUT paid-status. OPEN → PAID marks the row (changed_at, changed_by = the caller); PAID → PAID
- * and OPEN → OPEN answer the row unchanged; PAID → OPEN is 409 PAYOUT_ALREADY_PAID: paid is final.
+ * PUT paid-status. OPEN → PAID marks the row (changed_at, changed_by = the caller) and records it
+ * in the audit log, in one transaction; PAID → PAID and OPEN → OPEN answer the row unchanged;
+ * PAID → OPEN is 409 PAYOUT_ALREADY_PAID: paid is final.
  */
-export async function setPaidStatus(db: Kysely<Database>, clientId: string, id: string, paidStatus: PaidStatus): Promise<PayoutRow> {
+export async function setPaidStatus(db: Kysely<Database>, clientId: string, id: string, paidStatus: PaidStatus, actor: AuditActor): Promise<PayoutRow> {
   if (paidStatus === 'PAID') {
-    const marked = await markRowPaid(db, id, clientId);
+    const marked = await db.transaction().execute(async (trx) => {
+      const row = await markRowPaid(trx, id, clientId);
+      if (row) await appendAuditEntry(trx, actor, { action: 'payout.marked-paid', subject: row.id, details: { marked: 1, rowIds: [row.id] } });
+      return row;
+    });
     if (marked) return toPayoutRow(marked);
   }
   const row = await getPayoutRowOfParty(db, id, clientId);
@@ -61,8 +68,19 @@ export async function payoutSummary(db: Kysely<Database>, clientId: string, q: P
   return { items: await settlementSums(db, { clientId, counterpartyId: q.connectedClientId, currency: q.currency, from: q.from, to: q.to }) };
 }
 
-export async function markPaid(db: Kysely<Database>, clientId: string, body: MarkPaidInput): Promise<{ marked: number }> {
-  return { marked: await markPaidUntil(db, { clientId, until: body.until, counterpartyId: body.connectedClientId, currency: body.currency }) };
+/**
+ * Marks every OPEN row of the caller's pairs before `until` paid, and records how many with the
+ * filters in the audit log, in one transaction (the rows carry the entry's time as changed_at).
+ */
+export async function markPaid(db: Kysely<Database>, clientId: string, body: MarkPaidInput, actor: AuditActor): Promise<{ marked: number }> {
+  return db.transaction().execute(async (trx) => {
+    const marked = await markPaidUntil(trx, { clientId, until: body.until, counterpartyId: body.connectedClientId, currency: body.currency });
+    if (marked > 0) {
+      const details = { marked, until: body.until, connectedClientId: body.connectedClientId ?? null, currency: body.currency ?? null };
+      await appendAuditEntry(trx, actor, { action: 'payout.marked-paid', subject: null, details });
+    }
+    return { marked };
+  });
 }
 
 // ── CSV ────────────────────────────────────────────────────────────────────────────────────────

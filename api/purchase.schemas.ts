@@ -18,13 +18,7 @@ export const PurchaseBody = z
     subscriptionId: z.string().min(1).max(200).optional(),
     invoiceId: z.string().min(1).max(200).optional(),
   })
-  .superRefine((body, ctx) => {
-    const seen = new Set<string>();
-    body.items.forEach((item, n) => {
-      if (seen.has(item.offerId)) ctx.addIssue({ code: 'custom', path: ['items', n, 'offerId'], message: 'each offer may appear once' });
-      seen.add(item.offerId);
-    });
-  });
+  .describe('Each offer appears once among the items (else 422 RULE_REJECTED, rule offer-once).');
 export type PurchaseBody = z.infer<typeof PurchaseBody>;
 
 

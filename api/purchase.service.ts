@@ -25,6 +25,7 @@ import { purchaseWorkflowId, type PurchaseWorkflowInput } from '../workflows/pur
 import { purchaseWorkflow } from '../workflows/purchase.workflow.ts';
 import { visibleCart } from './cart.service.ts';
 import { ApiError, fromTemporalError } from './errors.ts';
+import { checkOfferOnce } from './schemas.ts';
 import { withTemporalDeadline } from './temporal-deadline.ts';
 
 export interface PurchaseServiceDeps {
@@ -66,6 +67,8 @@ export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: s
   // An order recorded before (a retry): Postgres answers, before any check that may have changed since.
   const recorded = await getOrderView(db, p.sellerClientId, p.body.orderId);
   if (recorded) return answerRecorded(recorded, requestHash, p.body.orderId);
+  const twice = checkOfferOnce(p.body.items);
+  if (twice) throw twice;
 
   const items = precheck(cart, p.body);
   const seller = await getPartyFacts(db, p.sellerClientId, CROSS_CLIENT_MODULE);

@@ -5,12 +5,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
+import { appendAuditEntry } from '../db/audit.repository.ts';
 import { getActiveCompiledRuleSet, publishRuleSet } from '../db/rule-set.repository.ts';
 import type { Database } from '../db/schema.ts';
+import { SYSTEM_ACTOR, type AuditActor } from '../domain/audit.ts';
 import { formatRulesError, type RulesError } from '../rules/errors.ts';
 import { loadRuleSet, type RulesWarning } from '../rules/loader.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
+import { upgradeRulesUpdate } from '../workflows/messages.ts';
 
 export const DEFAULT_RULES_FILE = fileURLToPath(new URL('../rules/default.rules.yaml', import.meta.url));
 
@@ -26,11 +30,11 @@ export interface Published {
   warnings: RulesWarning[];
 }
 
-/** Checks, stores and activates a rule set. */
-export async function publishRuleSetSource(db: Kysely<Database>, source: string, file: string): Promise<Published> {
+/** Checks, stores and activates a rule set; `actor` is who did it (audit log; the stack itself at boot). */
+export async function publishRuleSetSource(db: Kysely<Database>, source: string, file: string, actor: AuditActor = SYSTEM_ACTOR): Promise<Published> {
   const loaded = loadRuleSet(source, { file });
   if (!loaded.ok) throw new RuleSetRejectedError(loaded.errors);
-  await publishRuleSet(db, { version: loaded.ruleSet.hash, name: loaded.ruleSet.name, source, compiled: loaded.ruleSet });
+  await publishRuleSet(db, { version: loaded.ruleSet.hash, name: loaded.ruleSet.name, source, compiled: loaded.ruleSet }, actor);
   return { ruleSet: loaded.ruleSet, warnings: loaded.warnings };
 }
 
@@ -39,4 +43,45 @@ export async function ensureActiveRuleSet(db: Kysely<Database>, file = process.e
   const active = await getActiveCompiledRuleSet(db);
   if (active) return active;
   return (await publishRuleSetSource(db, await readFile(file, 'utf8'), file)).ruleSet;
+}
+
+export interface Upgraded {
+  workflowId: string;
+  entityId: string;
+  ruleSetVersion: string | null;
+  version: number;
+}
+
+/**
+ * Sends `upgradeRules` with the active rule set to one workflow, or to every running connection
+ * and cart not on it yet (`ccx rules upgrade`). Each upgrade that succeeded is recorded in the
+ * audit log right after it: the update is Temporal's, so the entry follows it rather than sharing
+ * a transaction with it (should the entry fail to be written, the command fails loudly there).
+ */
+export async function upgradeToActiveRuleSet(
+  deps: { db: Kysely<Database>; client: Client },
+  target: { workflowId: string } | { all: true },
+  actor: AuditActor,
+  onUpgraded: (u: Upgraded) => void = () => {},
+): Promise<{ ruleSet: CompiledRuleSet; upgraded: Upgraded[] }> {
+  const ruleSet = await getActiveCompiledRuleSet(deps.db);
+  if (!ruleSet) throw new Error('no rule set is active: publish one first');
+  const ids: string[] = [];
+  if ('all' in target) {
+    // Every entity workflow pinned to a rule set: connections and carts.
+    const query = `WorkflowType IN ('connectionWorkflow', 'cartWorkflow') AND ExecutionStatus = 'Running' AND RuleSetVersion != '${ruleSet.hash}'`;
+    for await (const wf of deps.client.workflow.list({ query })) ids.push(wf.workflowId);
+  } else {
+    ids.push(target.workflowId);
+  }
+  const upgraded: Upgraded[] = [];
+  for (const workflowId of ids) {
+    // Connections and carts name the update alike and answer with their view.
+    const view = await deps.client.workflow.getHandle(workflowId).executeUpdate(upgradeRulesUpdate, { args: [{ ruleSet }] });
+    const u: Upgraded = { workflowId, entityId: view.id, ruleSetVersion: view.ruleSetVersion, version: view.version };
+    await appendAuditEntry(deps.db, actor, { action: 'rule-set.upgraded', subject: workflowId, details: { entityId: u.entityId, ruleSetVersion: u.ruleSetVersion, version: u.version } });
+    upgraded.push(u);
+    onUpgraded(u);
+  }
+  return { ruleSet, upgraded };
 }

@@ -4,9 +4,34 @@
  */
 import { z } from 'zod';
 import { CONNECTION_STATUSES } from '../domain/connection.ts';
+import { ErrorCode } from '../domain/errors.ts';
+import { ApiError } from './errors.ts';
 
 /** Contracting company and client ids: 20 characters [A-Z0-9] (docs/architecture.md "HTTP API"). */
 export const EntityId = z.string().regex(/^[A-Z0-9]{20}$/, 'must be 20 characters A-Z or 0-9');
+// JavaScript's whitespace (what String.prototype.trim removes), spelled out so that the pattern
+// means the same to every JSON Schema validator (Python's \s, for one, leaves out U+FEFF).
+const WHITESPACE = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+/**
+ * Free text that is trimmed: at most `max` characters as sent, at least one of them not
+ * whitespace; leading and trailing whitespace is removed before it is stored. The document says
+ * all of it (maxLength, a pattern, the description), so a valid-looking name of spaces is no surprise.
+ */
+export const TrimmedText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(new RegExp(`[^${WHITESPACE}]`), 'must not be blank')
+    .trim()
+    .describe('trimmed: leading and trailing whitespace is removed');
+/**
+ * An instant: ISO 8601 with an offset, as far as PostgreSQL takes it — no year 0000 (valid ISO,
+ * but there is no year 0) and offsets within ±15:59 — refused here (400) instead of by the database.
+ */
+export const IsoInstant = z.iso
+  .datetime({ offset: true })
+  .regex(/^(?!0000)/, 'year 0000 does not exist')
+  .regex(/(?:Z|[+-](?:0\d|1[0-5]):[0-5]\d)$/, 'the offset must be within ±15:59');
 export const ModuleName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an upper-case module name like CROSS_CLIENT_CONNECTIONS');
 export const Language = z.enum(['de', 'en']);
 export const ConnectionStatus = z.enum(CONNECTION_STATUSES);
@@ -17,6 +42,22 @@ export const NoContent = z.undefined().describe('No content');
 export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
 });
+/** A refusal only some routes give, described by its codes (api/openapi.ts adds the generic ones). */
+export const refusal = (codes: string) => ErrorBody.describe(codes);
+
+/**
+ * A request the document's schema allows but a rule across its fields refuses (an offer twice in
+ * one purchase, a cost centre for a client the offer is not shared with): 422 RULE_REJECTED
+ * naming the rule and the field. 400 is kept for what the document itself rules out.
+ */
+export const fieldRuleRejected = (rule: string, field: string, message: string): ApiError =>
+  new ApiError(ErrorCode.RULE_REJECTED, `${field}: ${message}`, { rule, field });
+
+/** Each offer at most once among the items of a purchase or a money movement (rule `offer-once`). */
+export function checkOfferOnce(items: readonly { offerId: string }[]): ApiError | undefined {
+  const n = items.findIndex((item, i) => items.findIndex((other) => other.offerId === item.offerId) !== i);
+  return n < 0 ? undefined : fieldRuleRejected('offer-once', `items.${n}.offerId`, `offer ${items[n]!.offerId} appears more than once`);
+}
 
 export const Company = z.object({ id: EntityId, name: z.string(), createdAt: z.string() });
 export const ContractModule = z.object({ module: ModuleName, active: z.boolean(), changedAt: z.string() });
@@ -30,10 +71,10 @@ export const Client = z.object({
 });
 export const CompanyDetail = Company.extend({ modules: z.array(ContractModule), clients: z.array(Client) });
 
-export const CreateCompanyBody = z.strictObject({ name: z.string().trim().min(1).max(200), id: EntityId.optional() });
+export const CreateCompanyBody = z.strictObject({ name: TrimmedText(200), id: EntityId.optional() });
 export const CreateClientBody = z.strictObject({
   contractingCompanyId: EntityId,
-  name: z.string().trim().min(1).max(200),
+  name: TrimmedText(200),
   email: z.email(),
   language: Language,
   id: EntityId.optional(),
@@ -86,4 +127,9 @@ export const ListConnectionsQuery = z.strictObject({
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
-export const IdParam = z.object({ id: z.string() });
+/**
+ * A path id: ids the product mints are UUIDs, but any other string of up to 100 characters is
+ * simply not found (404), so no id leaks through a different answer.
+ */
+export const PathId = z.string().min(1).max(100);
+export const IdParam = z.object({ id: PathId });

@@ -3,8 +3,10 @@
  * code the API uses.
  */
 import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { openDatabase } from '../db/connect.ts';
+import type { AuditActor } from '../domain/audit.ts';
 import { formatRulesError } from '../rules/errors.ts';
 import { createEvaluator } from '../rules/evaluator.ts';
 import { checkFacts } from '../rules/facts-check.ts';
@@ -12,11 +14,20 @@ import { GUARD_EVENTS, type GuardEvent } from '../rules/facts.ts';
 import { loadRuleSet } from '../rules/loader.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
 import type { Config } from '../runtime/config.ts';
-import { DEFAULT_RULES_FILE, publishRuleSetSource, RuleSetRejectedError } from '../api/rule-set.service.ts';
-import { getActiveCompiledRuleSet } from '../db/rule-set.repository.ts';
-import { upgradeRulesUpdate } from '../workflows/messages.ts';
+import { DEFAULT_RULES_FILE, publishRuleSetSource, RuleSetRejectedError, upgradeToActiveRuleSet } from '../api/rule-set.service.ts';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
+
+/** The CLI acts with database access, not a key: the audit log names the operating-system user. */
+export function cliActor(): AuditActor {
+  let user: string | undefined;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = process.env.USER; // no passwd entry (some containers)
+  }
+  return { principal: `cli:${user || 'unknown'}`, keyId: null };
+}
 
 export async function rulesCommand(config: Config, args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -94,7 +105,7 @@ async function publish(config: Config, file: string): Promise<number> {
   if (!config.databaseUrl) throw new Error('DATABASE_URL is not set (the embedded database belongs to a running `ccx start`: use POST /v1/rule-sets)');
   const handle = openDatabase(config.databaseUrl);
   try {
-    const { ruleSet, warnings } = await publishRuleSetSource(handle.db, await readFile(file, 'utf8'), file);
+    const { ruleSet, warnings } = await publishRuleSetSource(handle.db, await readFile(file, 'utf8'), file, cliActor());
     for (const w of warnings) out(`warning: ${formatRulesError(w)}\n`);
     out(`published "${ruleSet.name}" as version ${ruleSet.hash}; it is active for new connections`);
     return 0;
@@ -107,32 +118,23 @@ async function publish(config: Config, file: string): Promise<number> {
   }
 }
 
-/** Sends `upgradeRules` with the active rule set to one connection workflow, or to every running one. */
+/** Sends `upgradeRules` with the active rule set to one workflow or to every running one (api/rule-set.service.ts). */
 async function upgrade(config: Config, target: string): Promise<number> {
   if (!config.databaseUrl) throw new Error('DATABASE_URL is not set');
-  const handle = openDatabase(config.databaseUrl);
-  const ruleSet = await getActiveCompiledRuleSet(handle.db).finally(() => handle.close());
-  if (!ruleSet) throw new Error('no rule set is active: publish one first');
-  const connection = await Connection.connect({ ...(config.temporal.connectionOptions as object) });
+  const database = openDatabase(config.databaseUrl);
+  const connection = await Connection.connect({ ...(config.temporal.connectionOptions as object) }).catch(async (err: unknown) => {
+    await database.close();
+    throw err;
+  });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   try {
-    const ids: string[] = [];
-    if (target === '--all') {
-      // Every entity workflow pinned to a rule set: connections and carts.
-      const query = `WorkflowType IN ('connectionWorkflow', 'cartWorkflow') AND ExecutionStatus = 'Running' AND RuleSetVersion != '${ruleSet.hash}'`;
-      for await (const wf of client.workflow.list({ query })) ids.push(wf.workflowId);
-    } else {
-      ids.push(target);
-    }
-    for (const id of ids) {
-      const handle = client.workflow.getHandle(id);
-      // Connections and carts name the update alike and answer with their view.
-      const view = await handle.executeUpdate(upgradeRulesUpdate, { args: [{ ruleSet }] });
-      out(`${id} (${view.id}): now on ${view.ruleSetVersion?.slice(0, 12)}, version ${view.version}`);
-    }
-    out(`${ids.length} workflow(s) on rule set ${ruleSet.hash.slice(0, 12)}`);
+    const { ruleSet, upgraded } = await upgradeToActiveRuleSet({ db: database.db, client }, target === '--all' ? { all: true } : { workflowId: target }, cliActor(), (u) =>
+      out(`${u.workflowId} (${u.entityId}): now on ${u.ruleSetVersion?.slice(0, 12)}, version ${u.version}`),
+    );
+    out(`${upgraded.length} workflow(s) on rule set ${ruleSet.hash.slice(0, 12)}`);
     return 0;
   } finally {
     await connection.close();
+    await database.close();
   }
 }

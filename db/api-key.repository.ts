@@ -28,6 +28,11 @@ export async function findApiKeyByPrefix(db: Kysely<Database>, prefix: string): 
   return db.selectFrom('api_keys').selectAll().where('prefix', '=', prefix).executeTakeFirst();
 }
 
+/** The key row, locked until the transaction ends (revoking and recording it take turns). */
+export async function lockApiKey(db: Kysely<Database>, id: string): Promise<ApiKey | undefined> {
+  return db.selectFrom('api_keys').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
 /**
  * Revokes at once (the next request with the key is refused). Revoking twice keeps the first
  * time. Returns false when no key has this id.

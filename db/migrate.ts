@@ -7,6 +7,7 @@ import * as ordersPayouts from './migrations/2026_11_27_005_orders_payouts.ts';
 import * as orderMovements from './migrations/2026_11_27_006_order_movements.ts';
 import * as payoutIndexes from './migrations/2026_11_27_007_payout_indexes.ts';
 import * as outboxes from './migrations/2026_11_27_008_outboxes.ts';
+import * as auditLog from './migrations/2026_11_27_009_audit_log.ts';
 
 /** Migrations listed statically: works the same under tsx, vitest and a bundler. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_27_006_order_movements': orderMovements,
   '2026_11_27_007_payout_indexes': payoutIndexes,
   '2026_11_27_008_outboxes': outboxes,
+  '2026_11_27_009_audit_log': auditLog,
 };
 
 /** In the order they run (kysely sorts by name). */

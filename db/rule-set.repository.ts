@@ -1,5 +1,7 @@
 import { sql, type Kysely } from 'kysely';
+import { SYSTEM_ACTOR, type AuditActor } from '../domain/audit.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
+import { appendAuditEntry } from './audit.repository.ts';
 import type { Database } from './schema.ts';
 
 export interface StoredRuleSet {
@@ -23,11 +25,18 @@ const toStored = (r: { version: string; name: string | null; source: string; com
  * Stores a rule set (idempotent by content hash) and makes it the one active version, in one
  * transaction. Publishes take turns (a transaction-scoped advisory lock): otherwise two at once
  * would both deactivate the old version and the second to activate would break the partial
- * unique index (500). Taking turns, both succeed and the last one wins.
+ * unique index (500). Taking turns, both succeed and the last one wins. A publish that changes the
+ * active version is recorded in the audit log in the same transaction (publishing the active one
+ * again changes nothing and records nothing); answers the version it replaced.
  */
-export async function publishRuleSet(db: Kysely<Database>, rs: { version: string; name: string | null; source: string; compiled: unknown }): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+export async function publishRuleSet(
+  db: Kysely<Database>,
+  rs: { version: string; name: string | null; source: string; compiled: unknown },
+  actor: AuditActor = SYSTEM_ACTOR,
+): Promise<{ previousVersion: string | null }> {
+  return db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtext('ccx.rule_sets.publish'))`.execute(trx);
+    const previousVersion = (await getActiveRuleSetVersion(trx)) ?? null;
     await trx
       .insertInto('rule_sets')
       .values({ version: rs.version, name: rs.name, source: rs.source, compiled: JSON.stringify(rs.compiled) })
@@ -35,6 +44,10 @@ export async function publishRuleSet(db: Kysely<Database>, rs: { version: string
       .execute();
     await trx.updateTable('rule_sets').set({ active: false }).where('active', '=', true).where('version', '!=', rs.version).execute();
     await trx.updateTable('rule_sets').set({ active: true, activated_at: new Date() }).where('version', '=', rs.version).where('active', '=', false).execute();
+    if (previousVersion !== rs.version) {
+      await appendAuditEntry(trx, actor, { action: 'rule-set.published', subject: rs.version, details: { name: rs.name, previousVersion } });
+    }
+    return { previousVersion };
   });
 }
 

@@ -248,6 +248,18 @@ export interface OrderMovementTable {
   created_at: CreatedAt;
 }
 
+/** Append-only (migration 009): UPDATE and DELETE are refused by the database. */
+export interface AuditLogTable {
+  id: string;
+  at: CreatedAt;
+  /** The principal: `operator`, `client:<id>`, `cli:<os user>`, `system`. */
+  actor: string;
+  key_id: string | null;
+  action: string;
+  subject: string | null;
+  details: ColumnType<unknown, string, never>;
+}
+
 export interface Database {
   contracting_companies: ContractingCompanyTable;
   contract_modules: ContractModuleTable;
@@ -267,6 +279,7 @@ export interface Database {
   orders: OrderTable;
   payout_rows: PayoutRowTable;
   order_movements: OrderMovementTable;
+  audit_log: AuditLogTable;
 }
 
 export type Client = Selectable<ClientTable>;

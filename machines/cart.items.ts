@@ -15,7 +15,7 @@ export function checkCartItems(items: readonly CartItem[]): Refusal | null {
   if (!items.some((i) => i.mandatory)) return rejected('cart-needs-mandatory-item', 'a cart needs at least one mandatory item');
   const ids = items.map((i) => i.offerId);
   const twice = ids.find((id, n) => ids.indexOf(id) !== n);
-  if (twice) return { code: ErrorCode.INVALID_REQUEST, message: `offer ${twice} is in the cart twice`, details: { offerId: twice } };
+  if (twice) return { code: ErrorCode.RULE_REJECTED, message: `offer ${twice} is in the cart twice`, details: { rule: 'offer-once', offerId: twice } };
   if (items.some((i) => i.external) && !items.some((i) => !i.external)) {
     return rejected('external-needs-own-offer', 'a cart with an external offer must also hold an own offer');
   }

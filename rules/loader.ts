@@ -19,6 +19,7 @@ import {
 } from './model.ts';
 import { issueSpecs, ruleSetSchema, type Path } from './schema.ts';
 import { Locator } from './yaml-locate.ts';
+import { UNSTORABLE_TEXT, UNSTORABLE_TEXT_MESSAGE } from '../domain/text.ts';
 
 export type LoadResult = { ok: true; ruleSet: CompiledRuleSet; warnings: RulesWarning[] } | { ok: false; errors: RulesError[] };
 
@@ -53,11 +54,20 @@ function load(source: string, file: string): LoadResult {
   const doc = parseDocument(source, { uniqueKeys: true, prettyErrors: false, strict: true, logLevel: 'error' });
   const at = new Locator(source, file, doc);
   for (const e of doc.errors) at.reportAt('RULES_YAML_SYNTAX', e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''), e.pos[0], e.pos[1]);
+  // The source and the compiled form are stored: text PostgreSQL cannot store is refused, whether
+  // written as is or as an escape ("\0", "\ud800") in a quoted scalar.
+  const raw = UNSTORABLE_TEXT.exec(source);
+  if (raw) at.reportAt('RULES_BAD_VALUE', `the rule set ${UNSTORABLE_TEXT_MESSAGE}`, raw.index, raw.index + 1);
   visit(doc, {
     Pair(_, pair) {
       if (!isPair(pair) || isScalar(pair.key) || pair.key === null) return;
       const range = (pair.key as { range?: [number, number] }).range ?? [0, 0];
       at.reportAt('RULES_BAD_TYPE', 'a key must be a plain name, not a map, list or alias', range[0], range[1]);
+    },
+    Scalar(_, scalar) {
+      if (raw || typeof scalar.value !== 'string' || !UNSTORABLE_TEXT.test(scalar.value)) return;
+      const range = scalar.range ?? [0, 0];
+      at.reportAt('RULES_BAD_VALUE', `a value ${UNSTORABLE_TEXT_MESSAGE}`, range[0], range[1]);
     },
   });
   if (at.errors.length > 0) return { ok: false, errors: at.sorted() };

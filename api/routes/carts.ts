@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { listCarts, toCartView } from '../../db/cart.repository.ts';
 import { cartCommands } from '../../machines/cart.commands.ts';
-import { callerOf, requirePrincipal } from '../auth.ts';
+import { callerOf, authenticateRoutes } from '../auth.ts';
 import { Cart, CartList, CreateCartBody, ListCartsQuery } from '../cart.schemas.ts';
 import { createCart, runCartCommand, visibleCart, type CartServiceDeps } from '../cart.service.ts';
 import { commandErrors, commandRoutes } from '../command-routes.ts';
@@ -18,12 +18,12 @@ const tags = ['carts'];
 export function cartRoutes(deps: CartServiceDeps) {
   return async function routes(instance: FastifyInstance): Promise<void> {
     const app = withZod(instance);
-    app.addHook('onRequest', requirePrincipal(deps.db, 'client'));
+    authenticateRoutes(app, deps.db, 'client');
     registerIdempotency(app, deps.db);
 
     app.post(
       '/v1/carts',
-      { schema: { tags, summary: 'Create a cart (draft) of own and external offers', body: CreateCartBody, response: { 201: Cart, ...commandErrors } } },
+      { schema: { tags, summary: 'Create a cart (draft) of own and external offers', body: CreateCartBody, response: { 201: Cart, 422: commandErrors[422] } } },
       async (request, reply) => {
         const view = await createCart(deps, {
           sellerClientId: callerOf(request),
@@ -38,7 +38,7 @@ export function cartRoutes(deps: CartServiceDeps) {
 
     app.get(
       '/v1/carts',
-      { schema: { tags, summary: 'Carts of the caller, newest first', querystring: ListCartsQuery, response: { 200: CartList, ...commandErrors } } },
+      { schema: { tags, summary: 'Carts of the caller, newest first', querystring: ListCartsQuery, response: { 200: CartList } } },
       async (request) => {
         const page = await listCarts(deps.db, { clientId: callerOf(request), ...request.query });
         return { items: page.items.map(toCartView), nextCursor: page.nextCursor };
@@ -47,7 +47,7 @@ export function cartRoutes(deps: CartServiceDeps) {
 
     app.get(
       '/v1/carts/:id',
-      { schema: { tags, summary: 'One cart, with the availability of each item', params: IdParam, response: { 200: Cart, ...commandErrors } } },
+      { schema: { tags, summary: 'One cart, with the availability of each item', params: IdParam, response: { 200: Cart } } },
       async (request) => toCartView(await visibleCart(deps.db, request.params.id, callerOf(request))),
     );
 

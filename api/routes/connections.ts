@@ -8,8 +8,8 @@ import type { z } from 'zod';
 import { getConnectionHistory, listConnections, toConnectionView } from '../../db/connection.repository.ts';
 import type { ConnectionView } from '../../domain/connection.ts';
 import { connectionCommands } from '../../machines/connection.commands.ts';
-import { callerOf, requirePrincipal } from '../auth.ts';
-import { commandErrors, commandRoutes } from '../command-routes.ts';
+import { callerOf, authenticateRoutes } from '../auth.ts';
+import { commandRoutes } from '../command-routes.ts';
 import { invite, runCommand, visibleConnection, type ConnectionServiceDeps } from '../connection.service.ts';
 import { mintedIdOf, registerIdempotency, updateIdOf } from '../idempotency.ts';
 import { withZod } from '../validation.ts';
@@ -20,10 +20,15 @@ import {
   CreateConnectionBody,
   IdParam,
   ListConnectionsQuery,
+  refusal,
 } from '../schemas.ts';
 
 const tags = ['connections'];
-const errors = commandErrors;
+const inviteErrors = {
+  404: refusal('TARGET_NOT_FOUND: no such client'),
+  409: refusal('CONNECTION_EXISTS: an open connection between these clients already exists'),
+  422: refusal('SELF_CONNECTION, CONTRACT_MODULE_INACTIVE, RULE_REJECTED (details.rule)'),
+};
 
 /** The API shape: rejection details stay internal (a rejected invitation is answered as an error). */
 function present(view: ConnectionView): z.infer<typeof Connection> {
@@ -34,12 +39,12 @@ function present(view: ConnectionView): z.infer<typeof Connection> {
 export function connectionRoutes(deps: ConnectionServiceDeps) {
   return async function routes(instance: FastifyInstance): Promise<void> {
     const app = withZod(instance);
-    app.addHook('onRequest', requirePrincipal(deps.db, 'client'));
+    authenticateRoutes(app, deps.db, 'client');
     registerIdempotency(app, deps.db);
 
     app.post(
       '/v1/connections',
-      { schema: { tags, summary: 'Invite a client (the caller is the source)', body: CreateConnectionBody, response: { 201: Connection, ...errors } } },
+      { schema: { tags, summary: 'Invite a client (the caller is the source)', body: CreateConnectionBody, response: { 201: Connection, ...inviteErrors } } },
       async (request, reply) => {
         const body = request.body;
         const view = await invite(deps, {
@@ -56,7 +61,7 @@ export function connectionRoutes(deps: ConnectionServiceDeps) {
 
     app.get(
       '/v1/connections',
-      { schema: { tags, summary: 'Connections of the caller, newest first', querystring: ListConnectionsQuery, response: { 200: ConnectionList, ...errors } } },
+      { schema: { tags, summary: 'Connections of the caller, newest first', querystring: ListConnectionsQuery, response: { 200: ConnectionList } } },
       async (request) => {
         const page = await listConnections(deps.db, { clientId: callerOf(request), ...request.query });
         return { items: page.items.map((row) => present(toConnectionView(row))), nextCursor: page.nextCursor };
@@ -65,7 +70,7 @@ export function connectionRoutes(deps: ConnectionServiceDeps) {
 
     app.get(
       '/v1/connections/:id',
-      { schema: { tags, summary: 'One connection with its history', params: IdParam, response: { 200: ConnectionWithHistory, ...errors } } },
+      { schema: { tags, summary: 'One connection with its history', params: IdParam, response: { 200: ConnectionWithHistory } } },
       async (request) => {
         const row = await visibleConnection(deps.db, request.params.id, callerOf(request));
         const history = await getConnectionHistory(deps.db, row.id);

@@ -1,5 +1,5 @@
 /**
- * GET /v1/mails (operator): every system mail as the outbox records it — pending (attempts, the
+ * GET /v1/mails (operator, viewer): every system mail as the outbox records it — pending (attempts, the
  * last error and whether it is our setup or the relay), sent, or skipped with the reason — so an
  * operator sees what is stuck and what was never delivered (docs/reliability.md "Mails").
  */
@@ -8,8 +8,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { listMails, type MailRow } from '../../db/mail.repository.ts';
 import type { Database } from '../../db/schema.ts';
-import { requirePrincipal } from '../auth.ts';
-import { ErrorBody } from '../schemas.ts';
+import { authenticateRoutes } from '../auth.ts';
 import { withZod } from '../validation.ts';
 
 const MailsQuery = z.strictObject({
@@ -58,15 +57,15 @@ const toView = (m: MailRow): z.infer<typeof Mail> => ({
 export function mailRoutes(deps: { db: Kysely<Database> }) {
   return async function routes(instance: FastifyInstance): Promise<void> {
     const app = withZod(instance);
-    app.addHook('onRequest', requirePrincipal(deps.db, 'operator'));
+    authenticateRoutes(app, deps.db, 'operator');
     app.get(
       '/v1/mails',
       {
         schema: {
           tags: ['operator'],
-          summary: 'System mails and their delivery: pending (retrying, with the last error), sent, skipped with the reason',
+          summary: 'System mails and their delivery: pending (retrying, with the last error), sent, skipped with the reason (operator, viewer)',
           querystring: MailsQuery,
-          response: { 200: MailList, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 503: ErrorBody },
+          response: { 200: MailList },
         },
       },
       async (request) => {

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { listExternalOffers, listOwnOffers, toOfferView } from '../../db/offer.repository.ts';
-import { callerOf, requirePrincipal } from '../auth.ts';
+import { callerOf, authenticateRoutes } from '../auth.ts';
 import { mintedIdOf, registerIdempotency } from '../idempotency.ts';
 import { createOffer, patchOffer, readOffer, type OfferServiceDeps } from '../offer.service.ts';
 import {
@@ -17,17 +17,19 @@ import {
   OfferList,
   PatchOfferBody,
 } from '../offer.schemas.ts';
-import { IdParam } from '../schemas.ts';
+import { IdParam, refusal } from '../schemas.ts';
 import { withZod } from '../validation.ts';
-import { commandErrors } from '../command-routes.ts';
 
 const tags = ['offers'];
-const errors = commandErrors;
+const errors = {
+  404: refusal('TARGET_NOT_FOUND: a connected client that does not exist'),
+  422: refusal('SELF_CONNECTION (the owner among its targets), CONTRACT_MODULE_INACTIVE (sharing more while the module is off)'),
+};
 
 export function offerRoutes(deps: OfferServiceDeps) {
   return async function routes(instance: FastifyInstance): Promise<void> {
     const app = withZod(instance);
-    app.addHook('onRequest', requirePrincipal(deps.db, 'client'));
+    authenticateRoutes(app, deps.db, 'client');
     registerIdempotency(app, deps.db);
 
     app.post(
@@ -41,7 +43,7 @@ export function offerRoutes(deps: OfferServiceDeps) {
 
     app.get(
       '/v1/offers',
-      { schema: { tags, summary: 'Offers of the caller, newest first', querystring: ListOffersQuery, response: { 200: OfferList, ...errors } } },
+      { schema: { tags, summary: 'Offers of the caller, newest first', querystring: ListOffersQuery, response: { 200: OfferList } } },
       async (request) => {
         const page = await listOwnOffers(deps.db, { clientId: callerOf(request), ...request.query });
         return { items: page.items.map(toOfferView), nextCursor: page.nextCursor };
@@ -55,7 +57,7 @@ export function offerRoutes(deps: OfferServiceDeps) {
           tags,
           summary: "Other clients' offers shared with the caller right now (read-only)",
           querystring: ListOffersQuery,
-          response: { 200: ExternalOfferList, ...errors },
+          response: { 200: ExternalOfferList },
         },
       },
       async (request) => listExternalOffers(deps.db, { clientId: callerOf(request), ...request.query }),
@@ -68,7 +70,7 @@ export function offerRoutes(deps: OfferServiceDeps) {
           tags,
           summary: 'One offer: the owner sees it whole, a target it reaches right now sees its external view',
           params: IdParam,
-          response: { 200: Offer.or(ExternalOffer), ...errors },
+          response: { 200: Offer.or(ExternalOffer) },
         },
       },
       async (request) => (await readOffer(deps.db, request.params.id, callerOf(request))).view,

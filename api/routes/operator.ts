@@ -9,17 +9,17 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { startPairFanouts } from '../../activities/availability.dispatch.ts';
 import { startModuleFanouts } from '../../activities/module.dispatch.ts';
-import { revokeApiKey } from '../../db/api-key.repository.ts';
+import { appendAuditEntry } from '../../db/audit.repository.ts';
 import { listOpenPairsOfCompany, touchPairs } from '../../db/availability.repository.ts';
 import { getClient, insertClient, listClientsOfCompany } from '../../db/client.repository.ts';
 import { getCompany, insertCompany, listModules, setModule, type Company as CompanyRow } from '../../db/company.repository.ts';
 import type { Client as ClientRow, Database } from '../../db/schema.ts';
 import { CROSS_CLIENT_MODULE } from '../../domain/connection.ts';
 import { ErrorCode } from '../../domain/errors.ts';
-import { clientPrincipal, createApiKey, requirePrincipal } from '../auth.ts';
+import { actorOf, authenticateRoutes, clientPrincipal, createApiKey, revokeKey, viewerPrincipal } from '../auth.ts';
 import { ApiError, ApiOnlyCode } from '../errors.ts';
 import { registerIdempotency } from '../idempotency.ts';
-import { ApiKeyCreated, Client, Company, CompanyDetail, CreateClientBody, CreateCompanyBody, ErrorBody, ModuleName, NoContent, ShownOnceKey } from '../schemas.ts';
+import { ApiKeyCreated, Client, Company, CompanyDetail, CreateClientBody, CreateCompanyBody, ModuleName, NoContent, PathId, refusal, ShownOnceKey } from '../schemas.ts';
 import { withZod } from '../validation.ts';
 
 export interface OperatorDeps {
@@ -50,10 +50,10 @@ const idTaken = (what: string, id: string) => new ApiError(ApiOnlyCode.ID_EXISTS
 const notFound = (what: string, id: string) => new ApiError(ErrorCode.NOT_FOUND, `${what} ${id} not found`);
 
 const tags = ['operator'];
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
-const CompanyParams = z.object({ id: z.string() });
-const ModuleParams = z.object({ id: z.string(), module: ModuleName });
-const KeyParams = z.object({ keyId: z.string() });
+const idTakenError = { 409: refusal('ID_EXISTS: a given id is taken') };
+const CompanyParams = z.object({ id: PathId });
+const ModuleParams = z.object({ id: PathId, module: ModuleName });
+const KeyParams = z.object({ keyId: PathId });
 /** Fan-outs a module switch starts itself; beyond these the relay starts them (an answer in seconds). */
 const MAX_DIRECT_FANOUTS = 100;
 /** A new key is shown once: the idempotency record keeps `apiKey: null`, so a replay answers null. */
@@ -64,12 +64,12 @@ export function operatorRoutes(deps: OperatorDeps) {
 
   return async function routes(instance: FastifyInstance): Promise<void> {
     const app = withZod(instance);
-    app.addHook('onRequest', requirePrincipal(db, 'operator'));
+    authenticateRoutes(app, db, 'operator');
     registerIdempotency(app, db);
 
     app.post(
       '/v1/contracting-companies',
-      { schema: { tags, summary: 'Create a contracting company', body: CreateCompanyBody, response: { 201: Company, ...errors } } },
+      { schema: { tags, summary: 'Create a contracting company', body: CreateCompanyBody, response: { 201: Company, ...idTakenError } } },
       async (request, reply) => {
         const { body } = request;
         const row = await insertCompany(db, { id: body.id ?? generateEntityId(), name: body.name });
@@ -80,7 +80,7 @@ export function operatorRoutes(deps: OperatorDeps) {
 
     app.get(
       '/v1/contracting-companies/:id',
-      { schema: { tags, summary: 'A contracting company with its modules and clients', params: CompanyParams, response: { 200: CompanyDetail, ...errors } } },
+      { schema: { tags, summary: 'A contracting company with its modules and clients', params: CompanyParams, response: { 200: CompanyDetail } } },
       async (request) => {
         const { id } = request.params;
         const company = await getCompany(db, id);
@@ -98,7 +98,7 @@ export function operatorRoutes(deps: OperatorDeps) {
       app.route({
         method,
         url: '/v1/contracting-companies/:id/modules/:module',
-        schema: { tags, summary: `Switch a contract module ${active ? 'on' : 'off'}; connections are told`, params: ModuleParams, response: { 204: NoContent, ...errors } },
+        schema: { tags, summary: `Switch a contract module ${active ? 'on' : 'off'}; connections are told`, params: ModuleParams, response: { 204: NoContent } },
         handler: async (request, reply) => {
           const { id, module } = request.params;
           if (!(await getCompany(db, id))) throw notFound('contracting company', id);
@@ -106,6 +106,7 @@ export function operatorRoutes(deps: OperatorDeps) {
           // (non-final connections with a client of the company on either side) in one transaction.
           const { revision, pairs } = await db.transaction().execute(async (trx) => {
             const revision = await setModule(trx, id, module, active);
+            await appendAuditEntry(trx, actorOf(request), { action: 'module.switched', subject: `${id}/${module}`, details: { companyId: id, module, active, revision } });
             // Only this module decides availability (view available_pairs).
             const pairs = module === CROSS_CLIENT_MODULE ? await listOpenPairsOfCompany(trx, id) : [];
             for (let i = 0; i < pairs.length; i += 1000) await touchPairs(trx, pairs.slice(i, i + 1000));
@@ -134,7 +135,16 @@ export function operatorRoutes(deps: OperatorDeps) {
       '/v1/clients',
       {
         config: shownOnce,
-        schema: { tags, summary: 'Create a client and its first API key', body: CreateClientBody, response: { 201: z.object({ client: Client, apiKey: ShownOnceKey }), ...errors } },
+        schema: {
+          tags,
+          summary: 'Create a client and its first API key',
+          body: CreateClientBody,
+          response: {
+            201: z.object({ client: Client, apiKey: ShownOnceKey }),
+            404: refusal('NOT_FOUND: no such contracting company'),
+            ...idTakenError,
+          },
+        },
       },
       async (request, reply) => {
         const { body } = request;
@@ -144,7 +154,7 @@ export function operatorRoutes(deps: OperatorDeps) {
         const result = await db.transaction().execute(async (trx) => {
           const row = await insertClient(trx, { id, contracting_company_id: body.contractingCompanyId, name: body.name, email: body.email, language: body.language });
           if (!row) throw idTaken('client', id);
-          const { apiKey } = await createApiKey(trx, clientPrincipal(row.id));
+          const { apiKey } = await createApiKey(trx, clientPrincipal(row.id), actorOf(request));
           return { client: clientView(row), apiKey };
         });
         return reply.code(201).send(result);
@@ -153,20 +163,26 @@ export function operatorRoutes(deps: OperatorDeps) {
 
     app.post(
       '/v1/clients/:id/api-keys',
-      { config: shownOnce, schema: { tags, summary: 'Another API key for a client (shown once)', params: CompanyParams, response: { 201: ApiKeyCreated, ...errors } } },
+      { config: shownOnce, schema: { tags, summary: 'Another API key for a client (shown once)', params: CompanyParams, response: { 201: ApiKeyCreated } } },
       async (request, reply) => {
         const { id } = request.params;
         if (!(await getClient(db, id))) throw notFound('client', id);
-        return reply.code(201).send(await createApiKey(db, clientPrincipal(id)));
+        return reply.code(201).send(await createApiKey(db, clientPrincipal(id), actorOf(request)));
       },
+    );
+
+    app.post(
+      '/v1/viewer-keys',
+      { config: shownOnce, schema: { tags, summary: 'A key for the read-only viewer (product owners, support; shown once)', response: { 201: ApiKeyCreated } } },
+      async (request, reply) => reply.code(201).send(await createApiKey(db, viewerPrincipal, actorOf(request))),
     );
 
     app.delete(
       '/v1/api-keys/:keyId',
-      { schema: { tags, summary: 'Revoke an API key at once', params: KeyParams, response: { 204: NoContent, ...errors } } },
+      { schema: { tags, summary: 'Revoke an API key at once', params: KeyParams, response: { 204: NoContent } } },
       async (request, reply) => {
         const { keyId } = request.params;
-        if (!(await revokeApiKey(db, keyId))) throw notFound('API key', keyId);
+        if (!(await revokeKey(db, keyId, actorOf(request)))) throw notFound('API key', keyId);
         return reply.code(204).send();
       },
     );

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { callerOf, requirePrincipal } from '../auth.ts';
+import { callerOf, authenticateRoutes } from '../auth.ts';
 import { registerIdempotency } from '../idempotency.ts';
 import { recordOrderMovement } from '../order-movement.service.ts';
 import {
@@ -18,16 +18,19 @@ import {
   RefundBody,
   RefundCreated,
 } from '../order-movement.schemas.ts';
+import { refusal } from '../schemas.ts';
 import { withZod } from '../validation.ts';
-import { commandErrors } from '../command-routes.ts';
 
 const tags = ['orders'];
-const errors = commandErrors;
+const errors = {
+  409: refusal('ORDER_CONFLICT: the movement id with another body, or a renewal whose paymentId is the order id'),
+  422: refusal('ITEM_UNAVAILABLE (an offer not in the order), REFUND_EXCEEDS_PAYMENT, RULE_REJECTED (details.rule)'),
+};
 
 export function orderMovementRoutes(deps: { db: Kysely<Database> }) {
   return async function routes(instance: FastifyInstance): Promise<void> {
     const app = withZod(instance);
-    app.addHook('onRequest', requirePrincipal(deps.db, 'client'));
+    authenticateRoutes(app, deps.db, 'client');
     registerIdempotency(app, deps.db);
 
     app.post(

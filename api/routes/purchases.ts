@@ -4,12 +4,11 @@
  * order again (same body), 409 ORDER_CONFLICT for the same order id with another body.
  */
 import type { FastifyInstance } from 'fastify';
-import { callerOf, requirePrincipal } from '../auth.ts';
-import { commandErrors } from '../command-routes.ts';
+import { callerOf, authenticateRoutes } from '../auth.ts';
 import { registerIdempotency } from '../idempotency.ts';
 import { Order, PurchaseBody } from '../purchase.schemas.ts';
 import { purchase, type PurchaseServiceDeps } from '../purchase.service.ts';
-import { IdParam } from '../schemas.ts';
+import { IdParam, refusal } from '../schemas.ts';
 import { withZod } from '../validation.ts';
 
 const tags = ['purchases'];
@@ -17,7 +16,7 @@ const tags = ['purchases'];
 export function purchaseRoutes(deps: PurchaseServiceDeps) {
   return async function routes(instance: FastifyInstance): Promise<void> {
     const app = withZod(instance);
-    app.addHook('onRequest', requirePrincipal(deps.db, 'client'));
+    authenticateRoutes(app, deps.db, 'client');
     registerIdempotency(app, deps.db);
 
     app.post(
@@ -28,7 +27,12 @@ export function purchaseRoutes(deps: PurchaseServiceDeps) {
           summary: 'Record a purchase from an active cart, with a payout row per cross-client item (seller)',
           params: IdParam,
           body: PurchaseBody,
-          response: { 201: Order, 200: Order, ...commandErrors },
+          response: {
+            201: Order,
+            200: Order,
+            409: refusal('INVALID_TRANSITION (the cart is not active), ORDER_CONFLICT (the order id with another body)'),
+            422: refusal('ITEM_UNAVAILABLE, CURRENCY_MISMATCH, RULE_REJECTED (details.rule)'),
+          },
         },
       },
       async (request, reply) => {

@@ -69,7 +69,7 @@ describe('own offers', () => {
     const { clients: [owner] } = await company(['Morgenpost']);
     const created = await createOffer(owner!, abo());
     const res = await as(owner!, 'PATCH', `/v1/offers/${created.id}`, { crossClient: true });
-    expect(errorOf(res)).toEqual({ status: 400, code: 'INVALID_REQUEST', fields: ['connectedClientIds'] });
+    expect([res.statusCode, res.json().error.details]).toEqual([422, { rule: 'cross-client-needs-target', field: 'connectedClientIds' }]);
   });
 
   test('the target and a stranger cannot patch: 404, nothing changes', async () => {
@@ -110,11 +110,19 @@ describe('own offers', () => {
 });
 
 describe('offer validation', () => {
+  // Rules across fields, which the document's schema cannot state: 422 naming the rule and the field.
+  const inconsistent: [string, (target: string) => Record<string, unknown>, string, string][] = [
+    ['a cross-client offer without connected clients', () => abo({ crossClient: true }), 'cross-client-needs-target', 'connectedClientIds'],
+    ['a local offer naming connected clients', (t) => abo({ connectedClientIds: [t] }), 'targets-need-cross-client', 'connectedClientIds'],
+    [
+      'a cost centre for a client the offer is not shared with',
+      (t) => abo({ crossClient: true, connectedClientIds: [t], products: [{ name: 'E-Paper', costCenter: 'K', costCenters: { OTHER: 'K2' } }] }),
+      'cost-centre-needs-target',
+      'products.0.costCenters.OTHER',
+    ],
+  ];
   const invalid: [string, (target: string) => Record<string, unknown>, string][] = [
-    ['a cross-client offer without connected clients', () => abo({ crossClient: true }), 'connectedClientIds'],
-    ['a local offer naming connected clients', (t) => abo({ connectedClientIds: [t] }), 'connectedClientIds'],
     ['a connected client named twice', (t) => abo({ crossClient: true, connectedClientIds: [t, t] }), 'connectedClientIds'],
-    ['a cost centre for a client the offer is not shared with', (t) => abo({ crossClient: true, connectedClientIds: [t], products: [{ name: 'E-Paper', costCenter: 'K', costCenters: { OTHER: 'K2' } }] }), 'products.0.costCenters.OTHER'],
     ['a lower-case currency', () => abo({ currency: 'eur' }), 'currency'],
     ['a fractional price', () => abo({ priceMinor: 12.5 }), 'priceMinor'],
     ['a negative price', () => abo({ priceMinor: -1 }), 'priceMinor'],
@@ -130,6 +138,11 @@ describe('offer validation', () => {
   });
   test.for(invalid)('%s is 400 naming the field', async ([, body, field]) => {
     expect(errorOf(await as(owner, 'POST', '/v1/offers', body(target.id)))).toEqual({ status: 400, code: 'INVALID_REQUEST', fields: [field] });
+  });
+
+  test.for(inconsistent)('%s is 422 RULE_REJECTED naming the rule and the field', async ([, body, rule, field]) => {
+    const res = await as(owner, 'POST', '/v1/offers', body(target.id));
+    expect([res.statusCode, res.json().error.code, res.json().error.details]).toEqual([422, 'RULE_REJECTED', { rule, field }]);
   });
 
   test('an unknown connected client is 404 TARGET_NOT_FOUND', async () => {

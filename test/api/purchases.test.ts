@@ -210,8 +210,11 @@ describe('purchases', () => {
     const source = await as(w.sourceA, 'POST', url(), purchaseBody(orderId, [[w.extA, 1]]));
     expect(source.statusCode).toBe(404);
 
+    // Valid by the document, refused by a rule across its items: 422 naming the rule and the item.
+    const twice = await as(w.seller, 'POST', url(), purchaseBody(orderId, [[w.own, 1], [w.own, 2]]));
+    expect([twice.statusCode, twice.json().error]).toEqual([422, expect.objectContaining({ code: 'RULE_REJECTED', details: { rule: 'offer-once', field: 'items.1.offerId' } })]);
+
     for (const bad of [
-      purchaseBody(orderId, [[w.own, 1], [w.own, 2]]), // each offer once
       purchaseBody(orderId, []),
       purchaseBody('no spaces allowed', [[w.own, 1]]),
       purchaseBody(orderId, [[w.own, -1]]),

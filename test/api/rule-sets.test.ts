@@ -3,10 +3,13 @@
  * running ones pinned to theirs until `upgradeRules`, TTL and mail switches taking effect — on
  * the real dev server. This file has a database of its own: the active rule set is global.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { DEFAULT_RULES_FILE } from '../../api/rule-set.service.ts';
+import { lookupPrefix } from '../../api/auth.ts';
+import { DEFAULT_RULES_FILE, upgradeToActiveRuleSet } from '../../api/rule-set.service.ts';
+import { findApiKeyByPrefix } from '../../db/api-key.repository.ts';
 import type { CompiledRuleSet } from '../../rules/model.ts';
 import { stateQuery, upgradeRulesUpdate } from '../../workflows/messages.ts';
 import { companyOverHttp, startTestStack, type HttpParty, type TestStack } from '../support/stack.ts';
@@ -143,6 +146,37 @@ describe('versions are pinned per connection', () => {
       const recorded = await stack.engine.client.workflow.getHandle(workflowId).fetchHistory();
       await expect(Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundleCode') } }, recorded, workflowId)).resolves.toBeUndefined();
     }
+  });
+});
+
+describe('the audit log', () => {
+  const operatorKeyId = async () => (await findApiKeyByPrefix(stack.engine.database.db, lookupPrefix(stack.operatorKey)))!.id;
+  const audited = async (query: string) => (await call(stack.app, stack.operatorKey, 'GET', `/v1/audit?${query}`)).json().items as any[];
+
+  test('a publish that changes the active version is recorded with the version it replaced; publishing the active one again is not', async () => {
+    await publish(defaultRules);
+    const before = (await active()).version;
+    const variant = `${defaultRules}# audited ${randomUUID()}\n`;
+    const published = (await publish(variant)).json().version;
+    expect((await publish(variant)).statusCode).toBe(201); // again: nothing changes
+    const entries = (await audited(`action=rule-set.published&actor=${await operatorKeyId()}`)).filter((e) => e.subject === published);
+    expect(entries).toEqual([
+      expect.objectContaining({ actor: 'operator', keyId: await operatorKeyId(), subject: published, details: { name: 'default', previousVersion: before } }),
+    ]);
+  });
+
+  test('an upgrade of a running connection (ccx rules upgrade) is recorded after it succeeded, with who ran it', async () => {
+    await publish(defaultRules);
+    const [a, b] = await company(['Rundschau', 'Anzeiger']);
+    const connection = (await invite(a!, b!)).json();
+    const newVersion = (await publish(`${defaultRules}# upgrade ${randomUUID()}\n`)).json().version;
+    const actor = { principal: 'cli:tester', keyId: null };
+    const { upgraded } = await upgradeToActiveRuleSet({ db: stack.engine.database.db, client: stack.engine.client }, { workflowId: connection.workflowId }, actor);
+    expect(upgraded).toEqual([{ workflowId: connection.workflowId, entityId: connection.id, ruleSetVersion: newVersion, version: 2 }]);
+    const entries = (await audited('action=rule-set.upgraded&actor=cli:tester')).filter((e) => e.subject === connection.workflowId);
+    expect(entries).toEqual([
+      expect.objectContaining({ actor: 'cli:tester', keyId: null, details: { entityId: connection.id, ruleSetVersion: newVersion, version: 2 } }),
+    ]);
   });
 });
 

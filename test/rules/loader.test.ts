@@ -30,6 +30,19 @@ describe('loading a rule set', () => {
     expect(result.ok ? [] : result.errors.map((e) => e.code)).toEqual(['RULES_BAD_TYPE']);
   });
 
+  test('text PostgreSQL cannot store is refused with its line, raw or escaped', () => {
+    const source = defaultRulesSource();
+    for (const [bad, line] of [
+      [source.replace('name: default', 'name: "de\\0fault"'), 5],
+      [source.replace('name: default', 'name: "de\\ud800fault"'), 5],
+      [`${source}# a comment with a NUL \u0000\n`, source.split('\n').length],
+    ] as const) {
+      const result = loadRuleSet(bad);
+      expect(result.ok).toBe(false);
+      expect(result.ok ? [] : result.errors.map((e) => [e.code, e.line])).toEqual([['RULES_BAD_VALUE', line]]);
+    }
+  });
+
   test('two YAML documents in one file are refused', () => {
     const result = loadRuleSet(`${HEADER}---\n${HEADER}`);
     expect(result.ok ? [] : result.errors.map((e) => e.code)).toContain('RULES_YAML_SYNTAX');

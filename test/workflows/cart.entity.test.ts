@@ -56,7 +56,7 @@ describe('the items of a cart', () => {
     ['no mandatory item', [own('o', false)], 'RULE_REJECTED', 'cart-needs-mandatory-item'],
     ['an external offer alone', [external()], 'RULE_REJECTED', 'external-needs-own-offer'],
     ['two currencies', [own(), { ...external(), currency: 'CHF' }], 'CURRENCY_MISMATCH', undefined],
-    ['one offer twice', [own(), own()], 'INVALID_REQUEST', undefined],
+    ['one offer twice', [own(), own()], 'RULE_REJECTED', 'offer-once'],
   ] as const)('%s is refused with %s', (_name, items, code, rule) => {
     const refusal = checkCartItems(items as unknown as CartItem[]);
     expect(refusal?.code).toBe(code);

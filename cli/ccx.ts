@@ -29,8 +29,9 @@ async function main(argv: string[]): Promise<number> {
     case 'start':
     case 'worker':
     case 'api': {
+      const signalled = waitForSignal(); // before booting: a SIGTERM during the boot still stops cleanly
       const stack = await startStack(config, { api: command !== 'worker', worker: command !== 'api' });
-      await waitForSignal();
+      await signalled;
       await stack.stop();
       return 0;
     }

@@ -22,7 +22,7 @@ export interface MailDispatcherOptions {
   intervalMs?: number;
   /** How long a claim lasts unless renewed (renewed every third of it while sending). */
   leaseMs?: number;
-  /** Mails claimed and sent concurrently per pass. */
+  /** Mails in flight at once (each claimed as a slot frees up). */
   batch?: number;
 }
 
@@ -40,7 +40,6 @@ export function retryDelayMs(attempts: number, random = Math.random): number {
 export function startMailDispatcher(options: MailDispatcherOptions, log: (message: string) => void = console.log): MailDispatcher {
   const { db, queue, intervalMs = 500, leaseMs = 60_000, batch = 8 } = options;
   let stopped = false;
-  let wake: (() => void) | undefined;
   const quietLog = throttled(log, 60_000);
 
   const deliver = async (mail: MailRow, token: string): Promise<void> => {
@@ -92,29 +91,44 @@ export function startMailDispatcher(options: MailDispatcherOptions, log: (messag
     }
   };
 
-  const pass = async (): Promise<number> => {
-    const token = randomUUID();
-    const claimed = await claimDueMails(db, queue, token, batch, leaseMs);
-    await Promise.all(claimed.map((mail) => deliver(mail, token)));
-    return claimed.length;
-  };
+  // Up to `batch` mails in flight; a free slot is filled at once, so a slow relay answer for one
+  // mail never holds the others (no pass waits for its whole batch).
+  const inFlight = new Set<Promise<void>>();
+  let wake: (() => void) | undefined;
+  const sleepUntilWoken = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      wake = () => (clearTimeout(timer), resolve());
+    });
 
   const loop = (async () => {
     while (!stopped) {
+      const free = batch - inFlight.size;
       let claimed = 0;
-      try {
-        claimed = await pass();
-      } catch (err) {
-        quietLog('claim', `mail dispatcher: ${err instanceof Error ? err.message : String(err)} (retrying)`);
+      if (free > 0) {
+        try {
+          const token = randomUUID();
+          const mails = await claimDueMails(db, queue, token, free, leaseMs);
+          claimed = mails.length;
+          for (const mail of mails) {
+            const delivery: Promise<void> = deliver(mail, token)
+              .catch(() => {}) // settled in the outbox row; nothing to do here
+              .finally(() => {
+              inFlight.delete(delivery);
+              wake?.();
+            });
+            inFlight.add(delivery);
+          }
+        } catch (err) {
+          quietLog('claim', `mail dispatcher: ${err instanceof Error ? err.message : String(err)} (retrying)`);
+        }
       }
-      if (claimed < batch && !stopped) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, intervalMs);
-          timer.unref();
-          wake = () => (clearTimeout(timer), resolve());
-        });
-      }
+      // More may be due at once when the claim was full; otherwise wait for the interval or a free slot.
+      if (stopped || (claimed > 0 && claimed === free)) continue;
+      await sleepUntilWoken(intervalMs);
     }
+    await Promise.all(inFlight);
   })();
 
   return {

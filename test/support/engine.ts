@@ -64,7 +64,7 @@ export async function startTestEngine(options: { worker?: boolean; database?: 's
       running = worker.run();
       // As in production: the process that runs the worker also delivers its queue's mail outbox.
       // A short lease, so that a test of a slow relay proves the claim is renewed while it waits.
-      dispatcher = startMailDispatcher({ db: database.db, mailer, mailFrom: 'ccx-test@ccx.invalid', queue: taskQueue, intervalMs: 100, leaseMs: 3000 }, () => {});
+      dispatcher = startMailDispatcher({ db: database.db, mailer, mailFrom: 'ccx-test@ccx.invalid', queue: taskQueue, intervalMs: 100, leaseMs: 6000 }, () => {});
     },
     async stopWorker() {
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();

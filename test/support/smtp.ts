@@ -22,8 +22,8 @@ export interface TestSmtp {
   refuse(address: string, code?: number | null): void;
   /** Every MAIL FROM is answered with `code` (451: try later; 550/553: sender refused) until `null`. */
   failSender(code: number | null): void;
-  /** Each mail is acknowledged only `ms` after its data arrived (a slow relay). */
-  delayAcceptance(ms: number): void;
+  /** Each mail (to `address` only, if given) is acknowledged only `ms` after its data arrived (a slow relay). */
+  delayAcceptance(ms: number, address?: string): void;
   /** Raw deliveries per Message-ID (a duplicate counts twice). */
   countOf(messageId: string): number;
   /** Mails arriving from now on are recorded but not acknowledged until `release()`. */
@@ -40,6 +40,7 @@ export async function startTestSmtp(): Promise<TestSmtp> {
   const refused = new Map<string, number>();
   let senderFailure: number | null = null;
   let acceptanceDelayMs = 0;
+  let delayedAddress: string | undefined;
   const smtpError = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
   let releaseHeld = () => {};
   const server = new SMTPServer({
@@ -67,7 +68,8 @@ export async function startTestSmtp(): Promise<TestSmtp> {
             template: String(parsed.headers.get('x-ccx-template') ?? ''),
             contentLanguage: parsed.headers.get('content-language') as string | undefined,
           });
-          return Promise.all([held, acceptanceDelayMs > 0 ? new Promise((r) => setTimeout(r, acceptanceDelayMs)) : undefined]);
+          const delayed = acceptanceDelayMs > 0 && (delayedAddress === undefined || delayedAddress === to?.value[0]?.address);
+          return Promise.all([held, delayed ? new Promise((r) => setTimeout(r, acceptanceDelayMs)) : undefined]);
         })
         .then(() => done())
         .catch(done);
@@ -96,8 +98,9 @@ export async function startTestSmtp(): Promise<TestSmtp> {
     failSender(code) {
       senderFailure = code;
     },
-    delayAcceptance(ms) {
+    delayAcceptance(ms, address) {
       acceptanceDelayMs = ms;
+      delayedAddress = address;
     },
     countOf(messageId) {
       return mails.filter((m) => m.messageId === messageId).length;

@@ -21,7 +21,8 @@ export async function startTestStack(options: { temporalDeadlineMs?: number; dat
     db: engine.database.db,
     temporal: { client: engine.client, taskQueue: engine.taskQueue, namespace: engine.namespace },
     secretKey: randomBytes(32),
-    temporalDeadlineMs: options.temporalDeadlineMs ?? 4000,
+    // Generous unless a test is about deadlines: a loaded machine must not turn answers into 503s.
+    temporalDeadlineMs: options.temporalDeadlineMs ?? 10_000,
     allowInsecureCallbacks: true,
   });
   await app.ready();

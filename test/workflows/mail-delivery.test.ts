@@ -55,6 +55,16 @@ describe('mail delivery beside the lifecycle', () => {
     await stack.engine.smtp.waitFor((m) => m.messageId === mailId(id, 1, 'invitation'), 1, 30_000);
   });
 
+  test('a relay slow to take one mail does not hold the next mails of the same worker', async () => {
+    const [a, b] = await pair();
+    stack.engine.smtp.delayAcceptance(15_000, b.email); // the invitation to b takes 15 s
+    const { id } = await invite(a, b);
+    await stack.engine.smtp.waitFor((m) => m.messageId === mailId(id, 1, 'invitation'), 1, 10_000); // on its way, not yet taken
+    await ok(b, 'POST', `/v1/connections/${id}/accept`);
+    await stack.engine.smtp.waitFor((m) => m.messageId === mailId(id, 2, 'accepted'), 1, 10_000);
+    expect(await deliveryState(mailId(id, 1, 'invitation'))).toMatchObject({ state: 'pending' }); // still with the slow relay
+  }, 40_000);
+
   test('a sender our relay refuses (550 on MAIL FROM) is our misconfiguration: the mail is retried, not dropped', async () => {
     const [a, b] = await pair();
     stack.engine.smtp.failSender(550);

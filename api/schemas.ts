@@ -24,14 +24,17 @@ export const TrimmedText = (max: number) =>
     .regex(new RegExp(`[^${WHITESPACE}]`), 'must not be blank')
     .trim()
     .describe('trimmed: leading and trailing whitespace is removed');
-/**
- * An instant: ISO 8601 with an offset, as far as PostgreSQL takes it — no year 0000 (valid ISO,
- * but there is no year 0) and offsets within ±15:59 — refused here (400) instead of by the database.
- */
-export const IsoInstant = z.iso
-  .datetime({ offset: true })
-  .regex(/^(?!0000)/, 'year 0000 does not exist')
-  .regex(/(?:Z|[+-](?:0\d|1[0-5]):[0-5]\d)$/, 'the offset must be within ±15:59');
+// zod's ISO 8601 date-time (leap years included) with two limits of PostgreSQL — no year 0000
+// (valid ISO, but there is no year 0) and offsets within ±15:59 — in one pattern, spelled with
+// [0-9] so that every regex dialect reads it alike (Python's \d also matches other digits).
+const DATE = '(?:(?:[0-9]{2}[2468][048]|[0-9]{2}[13579][26]|[0-9]{2}0[48]|[02468][048]00|[13579][26]00)-02-29|[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8])))';
+const TIME = '(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]+)?';
+const OFFSET = '(?:Z|[+-](?:0[0-9]|1[0-5]):[0-5][0-9])';
+/** An instant: ISO 8601 with an offset, as far as PostgreSQL takes it; anything else is 400, not a 500. */
+export const IsoInstant = z
+  .string()
+  .regex(new RegExp(`^(?!0000)${DATE}T${TIME}${OFFSET}$`), 'must be an ISO 8601 instant with an offset (years 0001–9999, offsets within ±15:59)')
+  .describe('ISO 8601 with an offset, e.g. 2026-06-01T00:00:00Z');
 export const ModuleName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an upper-case module name like CROSS_CLIENT_CONNECTIONS');
 export const Language = z.enum(['de', 'en']);
 export const ConnectionStatus = z.enum(CONNECTION_STATUSES);

@@ -75,11 +75,20 @@ async function main(): Promise<number> {
       await admin.close();
     },
   ];
+  let cleaned: Promise<void> | undefined;
+  const cleanUp = () =>
+    (cleaned ??= (async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => log(`cleanup: ${String(err)}`));
+      log(`done in ${Math.round((Date.now() - started) / 1000)} s`);
+    })());
+  // Interrupted (Ctrl-C, a CI timeout): still stop the stack and drop the database.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void cleanUp().then(() => process.exit(130)));
+  }
   try {
     return await fuzz(databaseUrl, cleanups);
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: unknown) => log(`cleanup: ${String(err)}`));
-    log(`done in ${Math.round((Date.now() - started) / 1000)} s`);
+    await cleanUp();
   }
 }
 

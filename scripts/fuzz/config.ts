@@ -49,6 +49,10 @@ export function schemathesisConfig(world: World, cursors: ReadonlyMap<string, st
   const resources = [world.companyId, world.source.id, world.seller.id, world.connectionId, world.sharedOfferId, world.ownOfferId, world.cartId, world.payoutRowId];
   const clients = [world.source.id, world.seller.id, world.stranger.id];
   return `# Written by scripts/fuzz/run.ts for one run.
+# Nothing is kept between runs (and nothing lands in the work tree).
+[cache]
+enabled = false
+
 [checks.positive_data_acceptance]
 # A well-formed request the domain refuses is 422 (the contract's "the domain or the rule set says no"),
 # e.g. a purchase of an offer the cart does not hold: valid by the schema, refused by the product.

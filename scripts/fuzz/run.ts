@@ -100,7 +100,7 @@ async function fuzz(databaseUrl: string, cleanups: Array<() => Promise<void>>): 
   const logFd = openSync(stackLog, 'w');
   const dataDir = path.join(OUT, 'data');
   const stack = spawn(process.execPath, ['--import', 'tsx', 'cli/ccx.ts', 'start'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, CCX_DATA_DIR: dataDir, CCX_OPERATOR_KEY: operatorKey, CCX_TEMPORAL_DEV_PORT: String(temporalPort) },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, CCX_DATA_DIR: dataDir, CCX_OPERATOR_KEY: operatorKey, CCX_SECRET_KEY: randomBytes(32).toString('hex'), CCX_TEMPORAL_DEV_PORT: String(temporalPort) },
     stdio: ['ignore', logFd, logFd],
   });
   let exited: number | null = null;

@@ -33,6 +33,7 @@ export async function issuedCursors(send: Send, world: World, operatorKey: strin
     ['/v1/carts', world.seller.apiKey],
     ['/v1/payouts', world.seller.apiKey],
     ['/v1/audit', operatorKey],
+    ['/v1/mails', operatorKey],
   ];
   const cursors = new Map<string, string>();
   for (const [url, key] of lists) {

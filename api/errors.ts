@@ -15,7 +15,7 @@ import {
 } from '@temporalio/client';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { InvalidCursorError } from '../db/connection.repository.ts';
+import { InvalidCursorError } from '../db/id-cursor.ts';
 import { ErrorCode } from '../domain/errors.ts';
 
 /**

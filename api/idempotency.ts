@@ -17,6 +17,7 @@ import {
 } from '../db/idempotency.repository.ts';
 import type { Database } from '../db/schema.ts';
 import { ErrorCode } from '../domain/errors.ts';
+import { canonicalJson } from './canonical-json.ts';
 import { ApiError } from './errors.ts';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -54,16 +55,6 @@ const sha256hex = (text: string) => createHash('sha256').update(text, 'utf8').di
  * in the same run (Temporal de-duplicates) or in a later one (workflows/answered-updates.ts).
  */
 export const updateIdFor = (mintedId: string, requestHashValue: string): string => sha256hex(`${mintedId}\n${requestHashValue}`);
-
-/** JSON with sorted keys: the same body in another key order is the same request. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 /** Method, path with query, and body: the same key on another route counts as another body. */
 export const requestHash = (method: string, url: string, body: unknown): string =>

@@ -23,6 +23,7 @@ import type { OrderView, PurchaseRequest } from '../domain/payout.ts';
 import { searchAttributes } from '../temporal.config.ts';
 import { purchaseWorkflowId, type PurchaseWorkflowInput } from '../workflows/purchase.messages.ts';
 import { purchaseWorkflow } from '../workflows/purchase.workflow.ts';
+import { canonicalJson } from './canonical-json.ts';
 import { visibleCart } from './cart.service.ts';
 import { ApiError, fromTemporalError } from './errors.ts';
 import { checkOfferOnce } from './schemas.ts';
@@ -41,19 +42,6 @@ export interface PurchaseOutcome {
 }
 
 const orderConflict = (orderId: string) => new ApiError(ErrorCode.ORDER_CONFLICT, `order ${orderId} was already submitted with another request`);
-
-/** JSON with sorted keys (arrays keep their order). */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 /** sha256 of the canonical JSON of {cartId, body}: what "the same order" means. */
 export const purchaseRequestHash = (cartId: string, body: PurchaseRequest): string =>

@@ -5,6 +5,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { FINAL_STATUSES, type ConnectionStatus, type ConnectionView, type HistoryEntry } from '../domain/connection.ts';
+import { decodeTimeCursor, encodeTimeCursor } from './id-cursor.ts';
 import type { ConnectionHistoryRow, ConnectionRow, Database } from './schema.ts';
 
 const finalStatuses = [...FINAL_STATUSES];
@@ -133,39 +134,14 @@ export interface ListConnectionsQuery {
   limit: number;
 }
 
-/** A malformed cursor: the caller's mistake (400), not ours. */
-export class InvalidCursorError extends Error {
-  constructor() {
-    super('invalid cursor');
-    this.name = 'InvalidCursorError';
-  }
-}
 
-// The cursor keeps created_at as Postgres text with microseconds: a JS Date would round to
-// milliseconds and make keyset paging skip or repeat rows written with sub-millisecond times.
-function encodeCursor(createdAt: string, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
-      const [createdAt, id] = value as [string, string];
-      if (!Number.isNaN(Date.parse(createdAt))) return [createdAt, id];
-    }
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError();
-}
 
 /** The client's connections, newest first, keyset-paged over (created_at, id). */
 export async function listConnections(
   db: Kysely<Database>,
   query: ListConnectionsQuery,
 ): Promise<{ items: ConnectionRow[]; nextCursor: string | null }> {
-  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  const after = query.cursor === undefined ? undefined : decodeTimeCursor(query.cursor);
   let q = db
     .selectFrom('connections')
     .selectAll()
@@ -187,7 +163,7 @@ export async function listConnections(
     .execute();
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
-  const nextCursor = rows.length > query.limit && last ? encodeCursor(last.cursor_created_at, last.id) : null;
+  const nextCursor = rows.length > query.limit && last ? encodeTimeCursor(last.cursor_created_at, last.id) : null;
   return { items: page.map(({ cursor_created_at: _, ...row }) => row), nextCursor };
 }
 

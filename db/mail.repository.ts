@@ -6,7 +6,7 @@
  * leaves a lease that runs out, and the mail is claimed again.
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { InvalidCursorError } from './connection.repository.ts';
+import { decodeTimeCursor, encodeTimeCursor } from './id-cursor.ts';
 import type { Database, MailErrorKind, MailTable } from './schema.ts';
 
 export type MailRow = Selectable<MailTable>;
@@ -180,25 +180,13 @@ export async function listMails(db: Kysely<Database>, filter: MailFilter): Promi
   if (filter.state) query = query.where('state', '=', filter.state);
   if (filter.cursor !== undefined) {
     // Postgres text keeps microseconds; a JS Date would round them and skip or repeat rows.
-    const [createdAt, messageId] = decodeCursor(filter.cursor);
+    const [createdAt, messageId] = decodeTimeCursor(filter.cursor);
     query = query.where(sql<boolean>`(created_at, message_id) < (${createdAt}::timestamptz, ${messageId})`);
   }
   const rows = await query.orderBy('created_at', 'desc').orderBy('message_id', 'desc').limit(filter.limit + 1).execute();
   const last = rows.length > filter.limit ? rows[filter.limit - 1] : undefined;
   return {
     items: rows.slice(0, filter.limit).map(({ cursor_created_at: _c, ...row }) => row),
-    nextCursor: last ? Buffer.from(JSON.stringify([last.cursor_created_at, last.message_id])).toString('base64url') : null,
+    nextCursor: last ? encodeTimeCursor(last.cursor_created_at, last.message_id) : null,
   };
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string') && !Number.isNaN(Date.parse(value[0] as string))) {
-      return value as [string, string];
-    }
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError();
 }

@@ -6,7 +6,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { PaidStatus, PayoutRow, PayoutType } from '../domain/payout.ts';
 import { isUuid } from '../domain/ids.ts';
-import { InvalidCursorError } from './connection.repository.ts';
+import { InvalidCursorError } from './id-cursor.ts';
 import type { Database, PayoutRowRecord } from './schema.ts';
 
 export function toPayoutRow(r: PayoutRowRecord): PayoutRow {

@@ -5,13 +5,13 @@ import {
   getConnection,
   getConnectionHistory,
   insertHistory,
-  InvalidCursorError,
   listConnections,
   listOpenConnectionsOfCompany,
   setCallbackSecret,
   toConnectionView,
   upsertConnection,
 } from '../../db/connection.repository.ts';
+import { InvalidCursorError } from '../../db/id-cursor.ts';
 import { connectionWorkflowId } from '../../workflows/messages.ts';
 import { type ConnectionStatus, type ConnectionView } from '../../domain/connection.ts';
 import { testDatabase, newId } from '../support/database.ts';

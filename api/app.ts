@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { startPairFanouts } from '../activities/availability.dispatch.ts';
 import type { Database } from '../db/schema.ts';
+import { AdmissionGate, defaultAdmission, type AdmissionSettings } from './admission.ts';
 import { errorHandler } from './errors.ts';
 import { refuseUnstorableInput } from './input-guard.ts';
 import { registerOpenApi } from './openapi.ts';
@@ -48,6 +49,8 @@ export interface ApiDeps {
   health?: () => Promise<Health>;
   /** CCX_ALLOW_INSECURE_CALLBACKS: plain-http callbacks to loopback (development, tests). */
   allowInsecureCallbacks?: boolean;
+  /** Admission control of commands that go to Temporal (api/admission.ts; default `defaultAdmission`). */
+  admission?: AdmissionSettings;
   /** Fastify logger option (default off: the caller decides where logs go). */
   logger?: boolean;
 }
@@ -58,12 +61,16 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Every route as declared (api/routing.ts): the document, 405 answers and the authorization tests read it. */
     declaredRoutes: readonly DeclaredRoute[];
+    /** The process's admission gate (api/admission.ts); /health and the tests read its load. */
+    admission: AdmissionGate;
   }
 }
 
 export function buildApp(deps: ApiDeps): FastifyInstance {
   if (deps.secretKey.length !== 32) throw new Error('ApiDeps.secretKey must be 32 bytes');
   const temporalDeadlineMs = deps.temporalDeadlineMs ?? 3500;
+  // One gate for the process: connections, carts and purchases share the Temporal capacity.
+  const admission = new AdmissionGate(deps.admission ?? defaultAdmission);
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     logger: deps.logger ?? false,
@@ -78,6 +85,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
 
   const routes = collectRoutes(app);
   app.decorate('declaredRoutes', routes);
+  app.decorate('admission', admission);
   app.decorateRequest('principal', null as never);
   app.decorateRequest('apiKeyId', '');
   app.decorateRequest('idempotency', null);
@@ -110,6 +118,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       secretKey: deps.secretKey,
       temporalDeadlineMs,
       allowInsecureCallbacks: deps.allowInsecureCallbacks ?? false,
+      admission,
     }),
   );
   void app.register(
@@ -124,8 +133,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       },
     }),
   );
-  void app.register(cartRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs }));
-  void app.register(purchaseRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs }));
+  void app.register(cartRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs, admission }));
+  void app.register(purchaseRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs, admission }));
   void app.register(orderMovementRoutes({ db: deps.db }));
   void app.register(payoutRoutes({ db: deps.db }));
   addShadowedMethodStubs(app, routes, methodStubs); // last: it looks at every route above

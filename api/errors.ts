@@ -54,6 +54,7 @@ export const statusByCode: Record<ApiErrorCode, number> = {
   REFUND_EXCEEDS_PAYMENT: 422,
   CURRENCY_MISMATCH: 422,
   RULE_SET_INVALID: 422,
+  BUSY: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,
 };

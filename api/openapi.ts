@@ -28,6 +28,7 @@ const GENERIC_REFUSALS: Record<number, string> = {
   409: 'IDEMPOTENCY_CONFLICT (the Idempotency-Key was used with another request) or IDEMPOTENCY_IN_PROGRESS',
   413: 'PAYLOAD_TOO_LARGE: a body over 1 MiB',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body in another content type than the route takes',
+  429: 'BUSY: more commands in flight than the stack serves at once; nothing was started or recorded — retry after the seconds in the Retry-After header (with the same Idempotency-Key)',
   503: 'UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key',
 };
 
@@ -43,6 +44,7 @@ export function genericStatuses(route: Pick<RouteOptions, 'method' | 'url' | 'sc
   if (route.url.includes(':')) statuses.push(404);
   if (changes) statuses.push(409);
   if (method !== 'GET') statuses.push(413, 415);
+  if (route.config?.admission) statuses.push(429);
   if (authenticated) statuses.push(503);
   return statuses;
 }

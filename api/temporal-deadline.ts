@@ -9,11 +9,17 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { outcomeUnknown } from './errors.ts';
 
-const arrival = new AsyncLocalStorage<number>();
+const arrival = new AsyncLocalStorage<{ at: number }>();
 
 /** Records each request's arrival for the calls it makes (an onRequest hook of the whole app). */
 export function trackRequestArrival(app: FastifyInstance): void {
-  app.addHook('onRequest', (_request, _reply, done) => arrival.run(Date.now(), done));
+  app.addHook('onRequest', (_request, _reply, done) => arrival.run({ at: Date.now() }, done));
+}
+
+/** The budget counts from now: a command admitted after waiting its turn (api/admission.ts) gets all of it. */
+export function restartTemporalBudget(): void {
+  const store = arrival.getStore();
+  if (store) store.at = Date.now();
 }
 
 /**
@@ -26,7 +32,7 @@ export function withTemporalDeadline<T>(
   deps: { temporal: { client: Client }; temporalDeadlineMs: number },
   fn: (deadline: number) => Promise<T>,
 ): Promise<T> {
-  const deadline = (arrival.getStore() ?? Date.now()) + deps.temporalDeadlineMs;
+  const deadline = (arrival.getStore()?.at ?? Date.now()) + deps.temporalDeadlineMs;
   const call = deps.temporal.client.withDeadline(deadline, () => fn(deadline));
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {

@@ -25,6 +25,7 @@ export const ErrorCode = {
   REFUND_EXCEEDS_PAYMENT: 'REFUND_EXCEEDS_PAYMENT',
   CURRENCY_MISMATCH: 'CURRENCY_MISMATCH',
   UNAVAILABLE: 'UNAVAILABLE',
+  BUSY: 'BUSY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { mailFromAddress } from '../activities/mailer.ts';
+import { defaultAdmission, type AdmissionSettings } from '../api/admission.ts';
 import { temporalSettings, type TemporalSettings } from '../temporal.config.ts';
 
 export interface Config {
@@ -20,7 +21,11 @@ export interface Config {
   fanoutRelayMs: number;
   /** CCX_MAIL_LEASE_MS: how long a worker's claim on a mail lasts unless renewed (a dead worker's mails wait this long). */
   mailLeaseMs: number;
+  /** CCX_MAX_IN_FLIGHT, CCX_ADMISSION_QUEUE, CCX_ADMISSION_WAIT_MS (api/admission.ts). */
+  admission: AdmissionSettings;
 }
+
+const positiveOr = (value: string | undefined, fallback: number) => (value !== undefined && Number.isInteger(Number(value)) && Number(value) > 0 ? Number(value) : fallback);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
@@ -33,6 +38,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporal: temporalSettings(env),
     mailLeaseMs: Number(env.CCX_MAIL_LEASE_MS) > 0 ? Number(env.CCX_MAIL_LEASE_MS) : 60_000,
     fanoutRelayMs: Number.isFinite(Number(env.CCX_FANOUT_RELAY_MS || 5000)) ? Number(env.CCX_FANOUT_RELAY_MS || 5000) : 5000,
+    admission: {
+      limit: positiveOr(env.CCX_MAX_IN_FLIGHT, defaultAdmission.limit),
+      queue: positiveOr(env.CCX_ADMISSION_QUEUE, defaultAdmission.queue),
+      maxWaitMs: positiveOr(env.CCX_ADMISSION_WAIT_MS, defaultAdmission.maxWaitMs),
+    },
   };
 }
 

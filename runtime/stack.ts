@@ -113,6 +113,7 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
         temporal: { client, taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace },
         secretKey: secretKey!,
         allowInsecureCallbacks: process.env.CCX_ALLOW_INSECURE_CALLBACKS === '1',
+        admission: config.admission,
       });
       await app.listen({ port: config.port, host: process.env.HOST ?? '0.0.0.0' });
       stops.push(() => app.close());

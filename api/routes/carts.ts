@@ -12,13 +12,15 @@ import { commandErrors, commandRoutes } from '../command-routes.ts';
 import { mintedIdOf, registerIdempotency, updateIdOf } from '../idempotency.ts';
 import { IdParam } from '../schemas.ts';
 import { withZod } from '../validation.ts';
+import { registerAdmission, type AdmissionGate } from '../admission.ts';
 
 const tags = ['carts'];
 
-export function cartRoutes(deps: CartServiceDeps) {
+export function cartRoutes(deps: CartServiceDeps & { admission: AdmissionGate }) {
   return async function routes(instance: FastifyInstance): Promise<void> {
     const app = withZod(instance);
     authenticateRoutes(app, deps.db, 'client');
+    registerAdmission(app, deps.admission); // before the Idempotency-Key is claimed: a 429 is never recorded
     registerIdempotency(app, deps.db);
 
     app.post(

@@ -13,6 +13,7 @@ import { commandRoutes } from '../command-routes.ts';
 import { invite, runCommand, visibleConnection, type ConnectionServiceDeps } from '../connection.service.ts';
 import { mintedIdOf, registerIdempotency, updateIdOf } from '../idempotency.ts';
 import { withZod } from '../validation.ts';
+import { registerAdmission, type AdmissionGate } from '../admission.ts';
 import {
   Connection,
   ConnectionList,
@@ -36,10 +37,11 @@ function present(view: ConnectionView): z.infer<typeof Connection> {
   return rest;
 }
 
-export function connectionRoutes(deps: ConnectionServiceDeps) {
+export function connectionRoutes(deps: ConnectionServiceDeps & { admission: AdmissionGate }) {
   return async function routes(instance: FastifyInstance): Promise<void> {
     const app = withZod(instance);
     authenticateRoutes(app, deps.db, 'client');
+    registerAdmission(app, deps.admission); // before the Idempotency-Key is claimed: a 429 is never recorded
     registerIdempotency(app, deps.db);
 
     app.post(

@@ -10,13 +10,15 @@ import { Order, PurchaseBody } from '../purchase.schemas.ts';
 import { purchase, type PurchaseServiceDeps } from '../purchase.service.ts';
 import { IdParam, refusal } from '../schemas.ts';
 import { withZod } from '../validation.ts';
+import { registerAdmission, type AdmissionGate } from '../admission.ts';
 
 const tags = ['purchases'];
 
-export function purchaseRoutes(deps: PurchaseServiceDeps) {
+export function purchaseRoutes(deps: PurchaseServiceDeps & { admission: AdmissionGate }) {
   return async function routes(instance: FastifyInstance): Promise<void> {
     const app = withZod(instance);
     authenticateRoutes(app, deps.db, 'client');
+    registerAdmission(app, deps.admission); // before the Idempotency-Key is claimed: a 429 is never recorded
     registerIdempotency(app, deps.db);
 
     app.post(

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Kysely } from 'kysely';
 import { touchPairs } from '../db/availability.repository.ts';
 import { getPartyFacts } from '../db/client.repository.ts';
+import { holdModuleSwitches } from '../db/company.repository.ts';
 import { insertHistory, listOpenConnectionsOfCompany, upsertConnection } from '../db/connection.repository.ts';
 import { enqueueMails, type NewMail } from '../db/mail.repository.ts';
 import { getActiveCompiledRuleSet } from '../db/rule-set.repository.ts';
@@ -69,21 +70,38 @@ export function systemMailRow(queue: string, mail: SystemMail): NewMail {
 
 const NOT_FOUND: ErrorCode = 'NOT_FOUND';
 
+/** Both parties' facts as stored now (`db` may be a transaction). */
+async function partyFacts(db: Kysely<Database>, input: { sourceClientId: string; targetClientId: string }): Promise<ConnectionFacts> {
+  const [source, target] = await Promise.all([
+    getPartyFacts(db, input.sourceClientId, CROSS_CLIENT_MODULE),
+    getPartyFacts(db, input.targetClientId, CROSS_CLIENT_MODULE),
+  ]);
+  if (!source) {
+    // Retrying cannot make the source appear: the workflow was started with a bad id.
+    throw ApplicationFailure.create({ type: NOT_FOUND, message: `source client ${input.sourceClientId} does not exist`, nonRetryable: true });
+  }
+  // An unknown target is a fact the invitation policy turns into a refusal, not an error here.
+  return { source, target: target ?? null };
+}
+
 export function createConnectionActivities({ db, mailQueue, temporal }: ConnectionActivityDeps) {
+  /**
+   * Not awaited by the record: a command's answer waits for its row, not for the fan-out's start
+   * (a Temporal round trip). A start lost with this process, or refused, is made by the relay.
+   */
+  const startFanout = (pair: { sourceClientId: string; targetClientId: string }) => {
+    if (!temporal) return;
+    void startPairFanouts({ db, client: temporal.client, taskQueue: temporal.taskQueue }, [pair], { startDeadlineMs: 2_000 })
+      .catch((err: unknown) => [{ outcome: 'failed', error: err }])
+      .then((starts) => {
+        const failed = starts.filter((s) => s.outcome === 'failed');
+        if (failed.length > 0) console.warn('availability fan-out not started; the relay will start it', { ...pair, error: String(failed[0]!.error) });
+      });
+  };
+
   return {
     async loadConnectionFacts(input: { sourceClientId: string; targetClientId: string }): Promise<ConnectionFacts> {
-      const source = await getPartyFacts(db, input.sourceClientId, CROSS_CLIENT_MODULE);
-      if (!source) {
-        // Retrying cannot make the source appear: the workflow was started with a bad id.
-        throw ApplicationFailure.create({
-          type: NOT_FOUND,
-          message: `source client ${input.sourceClientId} does not exist`,
-          nonRetryable: true,
-        });
-      }
-      // An unknown target is a fact the invitation policy turns into a refusal, not an error here.
-      const target = await getPartyFacts(db, input.targetClientId, CROSS_CLIENT_MODULE);
-      return { source, target: target ?? null };
+      return partyFacts(db, input);
     },
 
     /**
@@ -94,10 +112,21 @@ export function createConnectionActivities({ db, mailQueue, temporal }: Connecti
      * changed) bumps the pair's availability version in the same transaction — only when the row
      * was written, so a retried activity does not bump twice — and after the commit starts the
      * pair's fan-out (best effort: the relay retries a lost start).
+     *
+     * `readFacts` (a new connection's first record): the parties' facts are read in the same
+     * transaction, after taking the lock that module switches take exclusively — so a switch either
+     * committed before this read (the facts show it) or waits for this row and its fan-out finds
+     * it. Returned for the workflow to apply; null otherwise.
      */
-    async recordConnectionTransition({ view, history, mails = [] }: ConnectionTransition & { mails?: SystemMail[] }): Promise<void> {
+    async recordConnectionTransition({
+      view,
+      history,
+      mails = [],
+      readFacts = false,
+    }: ConnectionTransition & { mails?: SystemMail[]; readFacts?: boolean }): Promise<ConnectionFacts | null> {
       const pair = { sourceClientId: view.sourceClientId, targetClientId: view.targetClientId };
-      const touched = await db.transaction().execute(async (trx) => {
+      const { touched, facts } = await db.transaction().execute(async (trx) => {
+        if (readFacts) await holdModuleSwitches(trx, CROSS_CLIENT_MODULE);
         // Locked: a concurrent record of the same connection compares against what it wrote.
         const before = await trx.selectFrom('connections').select(['status', 'offer_access']).where('id', '=', view.id).forUpdate().executeTakeFirst();
         const written = await upsertConnection(trx, view);
@@ -105,18 +134,12 @@ export function createConnectionActivities({ db, mailQueue, temporal }: Connecti
         await enqueueMails(trx, mails.map((m) => systemMailRow(mailQueue, m)));
         const changes = written && (!before || before.status !== view.status || before.offer_access !== view.offerAccess);
         if (changes) await touchPairs(trx, [pair]);
-        return changes;
+        return { touched: changes, facts: readFacts ? await partyFacts(trx, pair) : null };
       });
-      if (!touched || !temporal) return;
-      // Not awaited: a command's answer waits for its row, not for the fan-out's start (a Temporal
-      // round trip). A start lost with this process, or refused, is made by the relay.
-      void startPairFanouts({ db, client: temporal.client, taskQueue: temporal.taskQueue }, [pair], { startDeadlineMs: 2_000 })
-        .catch((err: unknown) => [{ outcome: 'failed', error: err }])
-        .then((starts) => {
-          const failed = starts.filter((s) => s.outcome === 'failed');
-          if (failed.length > 0) console.warn('availability fan-out not started; the relay will start it', { ...pair, error: String(failed[0]!.error) });
-        });
+      if (touched && temporal) startFanout(pair);
+      return facts;
     },
+
 
     /**
      * Puts one mail into the outbox (the dispatchers deliver it). Runs started before mails went

@@ -4,7 +4,7 @@
  * (docs/architecture.md "Path of a command"). The API mints the connection id; workflow id
  * `connection:<src>:<tgt>` is the one-open-connection-per-pair lock.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { getPartyFacts } from '../db/client.repository.ts';
 import { findOpenConnection, getConnection, setCallbackSecret, toConnectionView } from '../db/connection.repository.ts';
@@ -22,7 +22,6 @@ import {
   connectionUpdates,
   connectionWorkflowId,
   invitationUpdate,
-  viewQuery,
   type ConnectionWorkflowInput,
 } from '../workflows/messages.ts';
 import { activeRules } from './active-rules.ts';
@@ -92,7 +91,14 @@ export async function invite(deps: ConnectionServiceDeps, inv: Invitation): Prom
 
 const connectionExists = () => new ApiError(ErrorCode.CONNECTION_EXISTS, 'an open connection between these clients already exists');
 
-/** Starts the workflow and waits (update `invitation`) until the invitation is recorded. */
+/**
+ * Starts the workflow and waits until the invitation is recorded, in one round trip: update
+ * `invitation` with start. The pair's workflow id is the lock of one open connection per pair: if
+ * a run is there already, the update goes to it — our own first attempt answers (same update id,
+ * or its handler recognises the connection id); another connection's run refuses with
+ * CONNECTION_EXISTS, and the read model says whether that one is open (409) or final and its run
+ * closing this moment (then we try again).
+ */
 async function startInvitation(
   deps: ConnectionServiceDeps,
   input: ConnectionWorkflowInput,
@@ -102,33 +108,32 @@ async function startInvitation(
 ): Promise<ConnectionView> {
   const { client, taskQueue } = deps.temporal;
   const workflowId = connectionWorkflowId(input.sourceClientId, input.targetClientId);
-  const invitation = { args: [{ connectionId: input.connectionId }] as [{ connectionId: string }], updateId };
   for (;;) {
+    const start = new WithStartWorkflowOperation(connectionWorkflow, {
+      taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      // The run shows what it is from its first event on: the workflow writes none of this again.
+      memo: { connectionId: input.connectionId, ruleSetVersion: input.ruleSet?.hash },
+      typedSearchAttributes: [
+        { key: searchAttributes.ConnectionStatus, value: 'invited' },
+        { key: searchAttributes.SourceClientId, value: input.sourceClientId },
+        { key: searchAttributes.TargetClientId, value: input.targetClientId },
+        { key: searchAttributes.OfferAccess, value: input.offerAccess },
+        ...(input.ruleSet ? [{ key: searchAttributes.RuleSetVersion, value: input.ruleSet.hash }] : []),
+      ],
+      staticSummary: summary,
+    });
     try {
-      const handle = await client.workflow.start(connectionWorkflow, {
-        taskQueue,
-        workflowId,
-        args: [input],
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        // Lets a retry recognise its own run without a worker answering a query.
-        memo: { connectionId: input.connectionId, ruleSetVersion: input.ruleSet?.hash },
-        typedSearchAttributes: [
-          { key: searchAttributes.ConnectionStatus, value: 'invited' },
-          { key: searchAttributes.SourceClientId, value: input.sourceClientId },
-          { key: searchAttributes.TargetClientId, value: input.targetClientId },
-          { key: searchAttributes.OfferAccess, value: input.offerAccess },
-          ...(input.ruleSet ? [{ key: searchAttributes.RuleSetVersion, value: input.ruleSet.hash }] : []),
-        ],
-        staticSummary: summary,
+      return await client.workflow.executeUpdateWithStart(invitationUpdate, {
+        args: [{ connectionId: input.connectionId }],
+        updateId,
+        startWorkflowOperation: start,
       });
-      return await handle.executeUpdate(invitationUpdate, invitation);
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      const handle = client.workflow.getHandle(workflowId);
-      if ((await runningConnectionId(deps, workflowId)) === input.connectionId) {
-        return await handle.executeUpdate(invitationUpdate, invitation); // our own first attempt
-      }
+      if (!isRefusal(err, ErrorCode.CONNECTION_EXISTS)) throw err;
       if (await findOpenConnection(deps.db, input.sourceClientId, input.targetClientId)) throw connectionExists();
       // The pair's previous connection is final (its row says so) and its run is closing this moment.
       if (Date.now() + 300 > deadline) throw outcomeUnknown();
@@ -137,12 +142,9 @@ async function startInvitation(
   }
 }
 
-async function runningConnectionId(deps: ConnectionServiceDeps, workflowId: string): Promise<string | undefined> {
-  const handle = deps.temporal.client.workflow.getHandle(workflowId);
-  const description = await handle.describe();
-  const fromMemo = description.memo?.connectionId;
-  if (typeof fromMemo === 'string') return fromMemo;
-  return (await handle.query(viewQuery)).id; // runs started by other callers may lack the memo
+/** A refusal of the workflow's update (ApplicationFailure typed with the error code). */
+function isRefusal(err: unknown, code: ErrorCode): boolean {
+  return err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === code;
 }
 
 /** Stores the callback secret once the connection exists; a rejection becomes its error. */

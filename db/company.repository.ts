@@ -36,13 +36,26 @@ export async function listModules(db: Kysely<Database>, companyId: string): Prom
     .execute();
 }
 
-/** Switches a module on or off (upsert): repeating the same switch is harmless. */
+/**
+ * A transaction-scoped lock on switching `module` (any company): module switches take it
+ * exclusively, a new connection's first record shared while it reads its parties' facts. So a
+ * switch either commits before that read, or after the new row is committed — where its fan-out,
+ * which lists rows after the switch commits, finds it. (A row lock cannot do this: a company may
+ * have no module row yet.) Switches are rare operator acts; the shared side never waits on itself.
+ */
+export async function holdModuleSwitches(trx: Kysely<Database>, module: string, mode: 'shared' | 'exclusive' = 'shared'): Promise<void> {
+  const key = sql`hashtext(${`ccx.module-switch:${module}`})`;
+  await sql`select ${mode === 'shared' ? sql`pg_advisory_xact_lock_shared(${key})` : sql`pg_advisory_xact_lock(${key})`}`.execute(trx);
+}
+
+/** Switches a module on or off (upsert): repeating the same switch is harmless. Call in a transaction (the switch lock lasts until its commit). */
 export async function setModule(
   db: Kysely<Database>,
   companyId: string,
   module: string,
   active: boolean,
 ): Promise<number> {
+  await holdModuleSwitches(db, module, 'exclusive');
   const row = await db
     .insertInto('contract_modules')
     .values({ contracting_company_id: companyId, module, active, changed_at: sql`now()` })

@@ -15,6 +15,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -23,7 +24,7 @@ import {
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { createConnectionActivities, SystemMail } from '../activities/connection.activities.ts';
-import type { ConnectionTransition, ConnectionView } from '../domain/connection.ts';
+import type { ConnectionFacts, ConnectionTransition, ConnectionView } from '../domain/connection.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import { commandEvent, commandNames } from '../machines/commands.ts';
 import { connectionRuleFacts } from '../rules/connection-facts.ts';
@@ -51,6 +52,12 @@ import {
 type Activities = ReturnType<typeof createConnectionActivities>;
 const store = proxyActivities<Activities>(activityPresets.database);
 const mailer = proxyActivities<Activities>(activityPresets.mail);
+/**
+ * Recording a transition is a short, idempotent database write (stale versions are ignored, mails
+ * keyed by Message-ID): run inside the workflow task, it costs no Temporal round trip and one
+ * marker instead of an activity's three events and a second workflow task (docs/performance.md).
+ */
+const local = proxyLocalActivities<Activities>(activityPresets.database);
 
 export async function connectionWorkflow(input: ConnectionWorkflowInput): Promise<ConnectionView> {
   const problem = inputProblem(input);
@@ -59,10 +66,17 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   let recordedVersion = 0;
   const answered = new AnsweredUpdates<ConnectionView>(input.resume?.answeredUpdates as Array<[string, ConnectionView]> | undefined);
   let sending = false;
-  // Runs that began before mails moved to the outbox kept them in the workflow and sent each with
-  // an activity of its own; their histories replay that way (test/histories).
-  const mailsWithRecord = patched('mail-outbox');
+  // Versions of this workflow, newest first (test/histories replays each). Runs from before
+  // `lean-lifecycle` recorded with an activity, re-read the module facts with another and wrote
+  // memo and search attributes again that the start had set; runs from before `mail-outbox` also
+  // sent each mail with an activity of its own. A patch costs a marker and a search-attribute
+  // write in every run, so a lean run does not ask for the older one: it implies it.
+  const lean = patched('lean-lifecycle');
+  const mailsWithRecord = lean || patched('mail-outbox');
+  const recorder = lean ? local : store;
   const { workflowId } = workflowInfo();
+  // What the start already set (the API sets all of it): written again only when it changes.
+  const shown = new Map<string, unknown>(Object.values(searchAttributes).map((key) => [key.name, workflowInfo().typedSearchAttributes.get(key)]));
   // A continued run has all it needs in its input: it is set up before any handler exists, because
   // registering a handler at once dispatches the updates delivered with the run's first task — a
   // command arriving just after continue-as-new must find the connection ready, not "being set up".
@@ -87,11 +101,22 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     () => ({ connectionId: input.connectionId, ruleSet: entity!.ruleSet, connection: connectionRuleFacts(entity!.view()) }),
     { validator: (args) => validateSale(args) },
   );
-  setHandler(invitationUpdate, async ({ connectionId }) => {
-    await condition(() => entity !== undefined && recordedVersion >= 1);
-    if (connectionId !== input.connectionId) throw refusalFailure({ code: ErrorCode.NOT_FOUND, message: 'connection not found' });
-    return entity!.view();
-  });
+  // The API's invitation, started with the run (update-with-start). A pair's run that belongs to
+  // another connection refuses it in the validator: nothing enters this run's history.
+  setHandler(
+    invitationUpdate,
+    async () => {
+      await condition(() => entity !== undefined && recordedVersion >= 1);
+      return entity!.view();
+    },
+    {
+      validator: ({ connectionId }) => {
+        if (connectionId !== input.connectionId) {
+          throw refusalFailure({ code: ErrorCode.CONNECTION_EXISTS, message: 'the pair has another connection' });
+        }
+      },
+    },
+  );
   setHandler(stateQuery, () => ready().snapshotForQuery());
   setHandler(viewQuery, () => ready().view());
   setHandler(modulesChangedSignal, async (signal) => {
@@ -112,11 +137,15 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       const started = ConnectionEntity.invite(input, facts, workflowId, new Date(), rules);
       entity = started.entity;
       // Also for callers going to Temporal directly: the UI shows which connection and rules this is.
-      upsertMemo({ connectionId: input.connectionId, ruleSetVersion: rules.ruleSet.hash });
-      await record(started.first);
+      const memo = workflowInfo().memo ?? {};
+      if (!lean || memo.connectionId !== input.connectionId || memo.ruleSetVersion !== rules.ruleSet.hash) {
+        upsertMemo({ connectionId: input.connectionId, ruleSetVersion: rules.ruleSet.hash });
+      }
       // A module switched between the caller's facts and our first row missed its fan-out (which
-      // lists rows): read the facts once more; revisions keep the newest.
-      if (input.facts && !entity.isFinal) entity.refreshFacts(await store.loadConnectionFacts(parties));
+      // lists rows): read the facts once more — in the first record's transaction, under the lock
+      // module switches take (db/client.repository.ts) — or, in runs from before, right after it.
+      const fresh = await record(started.first, { readFacts: lean && input.facts !== undefined });
+      if (input.facts && !entity.isFinal) entity.refreshFacts(fresh ?? (await store.loadConnectionFacts(parties)));
     }
   }
 
@@ -212,17 +241,21 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
    * ignored there), then search attributes. Called synchronously after `apply`, so the outbox
    * holds exactly this transition's mails.
    */
-  async function record(t: ConnectionTransition): Promise<void> {
+  async function record(t: ConnectionTransition, options: { readFacts?: boolean } = {}): Promise<ConnectionFacts | null> {
     const mails = mailsWithRecord ? entity!.outbox.splice(0).flatMap((m) => systemMail(entity!, m) ?? []) : [];
-    await store.recordConnectionTransition(mails.length > 0 ? { ...t, mails } : t);
+    const fresh = await recorder.recordConnectionTransition({ ...t, ...(mails.length > 0 ? { mails } : {}), ...(options.readFacts ? { readFacts: true } : {}) });
     recordedVersion = Math.max(recordedVersion, t.view.version);
-    upsertSearchAttributes([
+    const attributes = [
       { key: searchAttributes.ConnectionStatus, value: entity!.status },
       { key: searchAttributes.OfferAccess, value: entity!.view().offerAccess },
       { key: searchAttributes.SourceClientId, value: input.sourceClientId },
       { key: searchAttributes.TargetClientId, value: input.targetClientId },
       { key: searchAttributes.RuleSetVersion, value: entity!.ruleSet.hash },
-    ]);
+    ];
+    const changed = lean ? attributes.filter(({ key, value }) => shown.get(key.name) !== value) : attributes;
+    if (changed.length > 0) upsertSearchAttributes(changed);
+    for (const { key, value } of changed) shown.set(key.name, value);
+    return fresh ?? null;
   }
 
   /**

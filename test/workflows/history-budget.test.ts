@@ -1,0 +1,71 @@
+/**
+ * The Temporal cost of a standard lifecycle and of a purchase, pinned: the history events of each,
+ * by type and in order. Round trips and history writes are what a lifecycle costs on a busy
+ * server (docs/performance.md), so a change that adds one has to change this file and is seen in
+ * review. Not a timing assertion: the events are deterministic for runs that meet no retry.
+ */
+import { temporal } from '@temporalio/proto';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startTestStack, type TestStack } from '../support/stack.ts';
+import { buildWorld, type World } from '../support/world.ts';
+import { purchaseWorkflowId } from '../../workflows/purchase.messages.ts';
+
+let stack: TestStack;
+let world: World;
+beforeAll(async () => {
+  stack = await startTestStack();
+  world = await buildWorld(async (method, url, key, body) => {
+    const res = await stack.app.inject({ method: method as 'POST', url, headers: key ? { authorization: `Bearer ${key}` } : {}, ...(body === undefined ? {} : { payload: body as object }) });
+    return { status: res.statusCode, body: res.body ? res.json() : undefined };
+  }, stack.operatorKey);
+});
+afterAll(() => stack?.stop());
+
+const send = (key: string, method: 'POST' | 'PATCH', url: string, body?: object) =>
+  stack.app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(body ? { payload: body } : {}) });
+
+/** The history as short names; a workflow task (scheduled, started, completed) is one "task". */
+async function events(workflowId: string): Promise<string[]> {
+  const history = await stack.engine.client.workflow.getHandle(workflowId).fetchHistory();
+  const names = (history.events ?? []).map((e) => String(temporal.api.enums.v1.EventType[e.eventType!]).replace(/^EVENT_TYPE_(WORKFLOW_EXECUTION_)?/, ''));
+  return names.join(' ').replaceAll('WORKFLOW_TASK_SCHEDULED WORKFLOW_TASK_STARTED WORKFLOW_TASK_COMPLETED', 'task').split(' ');
+}
+
+// Each command: one workflow task in which the update is accepted, the transition recorded (a
+// local activity's marker), the search attributes that changed written, and the update completed.
+const command = ['task', 'UPDATE_ACCEPTED', 'MARKER_RECORDED', 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES', 'UPDATE_COMPLETED'];
+
+test('a standard lifecycle (invite → accept → offer access off → block): 32 events, one workflow task per command', async () => {
+  const invited = await send(world.source.apiKey, 'POST', '/v1/connections', { targetClientId: world.stranger.id, offerAccess: true });
+  expect(invited.statusCode, invited.body).toBe(201);
+  const c = invited.json();
+  expect((await send(world.stranger.apiKey, 'POST', `/v1/connections/${c.id}/accept`)).statusCode).toBe(200);
+  expect((await send(world.source.apiKey, 'PATCH', `/v1/connections/${c.id}`, { offerAccess: false })).statusCode).toBe(200);
+  expect((await send(world.stranger.apiKey, 'POST', `/v1/connections/${c.id}/block`)).statusCode).toBe(200);
+
+  const history = await events(c.workflowId);
+  expect(history).toEqual([
+    // The invitation is started with its update (one round trip); the start carries memo and
+    // search attributes, so the first record writes none. The patch marker and its search
+    // attribute; the expiry timer.
+    'STARTED', 'task', 'MARKER_RECORDED', 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+    'UPDATE_ACCEPTED', 'MARKER_RECORDED', 'TIMER_STARTED', 'UPDATE_COMPLETED',
+    // accept: the expiry timer is cancelled.
+    'task', 'UPDATE_ACCEPTED', 'TIMER_CANCELED', ...command.slice(2),
+    ...command, // offer access off
+    ...command, // block
+  ]);
+  expect(history.join(' ').replaceAll('task', 'a b c').split(' ')).toHaveLength(32);
+});
+
+test('a purchase: 10 events, authorization, record and answer in one workflow task', async () => {
+  const history = await events(purchaseWorkflowId(world.seller.id, world.orderId));
+  expect(history).toEqual([
+    // The API starts the run with its search attributes (status "authorizing"). The patch marker
+    // and its search attribute; authorizeSale and the order's record as local activities; the
+    // status "recorded"; the result.
+    'STARTED', 'task', 'MARKER_RECORDED', 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+    'MARKER_RECORDED', 'MARKER_RECORDED', 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES', 'COMPLETED',
+  ]);
+  expect(history.join(' ').replaceAll('task', 'a b c').split(' ')).toHaveLength(10);
+});

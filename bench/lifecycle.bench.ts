@@ -6,14 +6,14 @@
  * interleaved (baseline, product | product, baseline | …); every figure a ratio product/baseline
  * per paired round, reported as the median over rounds. Then the limit: the same plain lifecycle
  * with no activities at all. Options (flag or env): --rounds (BENCH_ROUNDS, 5), --callers (20,50),
- * --lifecycles (per caller per round, BENCH_LIFECYCLES, 8), --limit-rounds (3; 0 = none).
+ * --lifecycles (per caller per round, BENCH_LIFECYCLES; default about 80 per round), --limit-rounds (3; 0 = none).
  * Exits 1 when a stack does not start, a baseline lifecycle fails or a baseline mail is missing.
  */
 import { createPlainSchema } from './plain/schema.ts';
 import { failureOf, latency, ok, runCallers, send, type RunSummary } from './harness/driver.ts';
 import { environment } from './harness/env.ts';
 import { eventTypesOf, otherWorkflowsStarted, sampleHistories } from './harness/history.ts';
-import { PLAIN_TASK_QUEUE, PRODUCT_TASK_QUEUE, startInfra, type Service } from './harness/infra.ts';
+import { PRODUCT_TASK_QUEUE, startInfra, type Service } from './harness/infra.ts';
 import { printTable, writeResults } from './harness/results.ts';
 import { clientsFor, pairsOf, seedPlainClients, seedProductClients, type Pair } from './harness/seed.ts';
 import { listOption, openSession, option, orderOf, type Session } from './harness/session.ts';
@@ -22,7 +22,9 @@ import pg from 'pg';
 
 const ROUNDS = option('rounds', 5);
 const CALLERS = listOption('callers', [20, 50]);
-const PER_CALLER = option('lifecycles', 8);
+/** Per caller and round: given, or about 80 lifecycles per round whatever the callers. */
+const PER_CALLER_GIVEN = option('lifecycles', 0);
+const perCaller = (callers: number) => PER_CALLER_GIVEN || Math.max(1, Math.ceil(80 / callers));
 const LIMIT_ROUNDS = option('limit-rounds', 3);
 const MAILS_PER_LIFECYCLE = 4; // invitation → target, accepted → source, offerAccessChanged → target, blocked → target
 
@@ -76,7 +78,7 @@ interface Round {
 }
 
 async function main(): Promise<number> {
-  const needed = CALLERS.reduce((sum, c) => sum + c * (ROUNDS * PER_CALLER + 1), 0);
+  const needed = CALLERS.reduce((sum, c) => sum + c * (ROUNDS * perCaller(c) + 1), 0);
   const infra = await startInfra('lifecycle', { limit: LIMIT_ROUNDS > 0, beforeStacks: async (url) => {
     const db = new pg.Client({ connectionString: url });
     await db.connect();
@@ -135,7 +137,7 @@ async function main(): Promise<number> {
       }
       for (let round = 0; round < ROUNDS; round++) {
         for (const v of orderOf(round, 'baseline', 'product') as Variant[]) {
-          const r = await run(v, callers, PER_CALLER, round);
+          const r = await run(v, callers, perCaller(callers), round);
           rounds.push(r);
           if (v === 'baseline') baselineFailed += r.summary.failed;
         }
@@ -144,27 +146,23 @@ async function main(): Promise<number> {
     const limitCallers = CALLERS[0]!;
     if (infra.limit) {
       await run('limit', limitCallers, 1, -1);
-      for (let round = 0; round < LIMIT_ROUNDS; round++) rounds.push(await run('limit', limitCallers, PER_CALLER, round));
+      for (let round = 0; round < LIMIT_ROUNDS; round++) rounds.push(await run('limit', limitCallers, perCaller(limitCallers), round));
     }
 
     // Every baseline mail must have reached the sink (the product's are reported).
-    const expectedPlainMails = Object.values(rounds).length >= 0 ? stacks.baseline.next * MAILS_PER_LIFECYCLE - baselineFailed * MAILS_PER_LIFECYCLE : 0;
+    const expectedPlainMails = (stacks.baseline.next - baselineFailed) * MAILS_PER_LIFECYCLE;
     const mails = { baseline: infra.sink.count('plain'), product: infra.sink.count('ccx'), baselineExpected: expectedPlainMails, productLifecycles: stacks.product.next };
 
-    const sample = (v: Variant) => rounds.find((r) => r.variant === v && r.historyLengths.length > 0);
-    const productSample = rounds.filter((r) => r.variant === 'product').flatMap((r) => r.summary.ok > 0 ? [r] : [])[0];
-    void productSample;
-    const firstIds = async (v: Variant) => {
-      const stack = stacks[v];
-      const [source, target] = stack.pairs[0]!;
+    // One lifecycle of each (the first of the first warm-up, complete by now): its event types.
+    const firstIds = (v: Variant) => {
+      const [source, target] = stacks[v].pairs[0]!;
       return `${v === 'product' ? 'connection' : v === 'baseline' ? 'plain' : 'limit'}:${source.id}:${target.id}`;
     };
     const eventTypes = {
-      product: await eventTypesOf(s.client, await firstIds('product')).catch((e: unknown) => ({ error: String(e) })),
-      baseline: await eventTypesOf(s.client, await firstIds('baseline')).catch((e: unknown) => ({ error: String(e) })),
-      limit: infra.limit ? await eventTypesOf(s.client, await firstIds('limit')).catch((e: unknown) => ({ error: String(e) })) : undefined,
+      product: await eventTypesOf(s.client, firstIds('product')).catch((e: unknown) => ({ error: String(e) })),
+      baseline: await eventTypesOf(s.client, firstIds('baseline')).catch((e: unknown) => ({ error: String(e) })),
+      limit: infra.limit ? await eventTypesOf(s.client, firstIds('limit')).catch((e: unknown) => ({ error: String(e) })) : undefined,
     };
-    void sample;
 
     const paired = (callers: number) =>
       Array.from({ length: ROUNDS }, (_, round) => {
@@ -203,7 +201,7 @@ async function main(): Promise<number> {
       ok: baselineFailed === 0 && mails.baseline >= expectedPlainMails,
     };
 
-    console.log(`\nlifecycle benchmark: ${ROUNDS} paired rounds × ${PER_CALLER} lifecycles per caller, callers ${CALLERS.join(' and ')}; medians over rounds`);
+    console.log(`\nlifecycle benchmark: ${ROUNDS} paired rounds, ${CALLERS.map((c) => `${c} callers × ${perCaller(c)}`).join(' and ')} lifecycles; medians over rounds`);
     console.log(`machine: ${env.cores} cores, ${env.memoryGb} GB, node ${env.node}, ${env.temporalDevServer}, commit ${env.commit.slice(0, 12)}${env.dirty ? ' (dirty)' : ''}`);
     const table: Array<Array<string | number | null>> = [];
     for (const c of CALLERS) {
@@ -230,7 +228,7 @@ async function main(): Promise<number> {
     console.log(`mails at the sink: baseline ${mails.baseline} (expected ${expectedPlainMails}), product ${mails.product} (${stacks.product.next} lifecycles)`);
     const file = writeResults('lifecycle', headline, {
       benchmark: 'lifecycle',
-      settings: { rounds: ROUNDS, callers: CALLERS, lifecyclesPerCaller: PER_CALLER, limitRounds: LIMIT_ROUNDS, tries: Number(process.env.BENCH_TRIES ?? 3) },
+      settings: { rounds: ROUNDS, callers: CALLERS, lifecyclesPerCaller: Object.fromEntries(CALLERS.map((c) => [c, perCaller(c)])), limitRounds: LIMIT_ROUNDS, tries: Number(process.env.BENCH_TRIES ?? 3) },
       environment: env,
       ratiosPerRound: ratioRows,
       historyEventTypes: eventTypes,

@@ -1,20 +1,24 @@
 /**
- * What both benchmarks stand on: a fresh Temporal dev server (runtime/dev-server.ts, the search
- * attributes of temporal.config.ts, free ports, its own temp data dir), a fresh PostgreSQL database
+ * What both benchmarks stand on: a fresh Temporal dev server (started like runtime/dev-server.ts,
+ * the search attributes of temporal.config.ts, free ports, its own temp data dir), a fresh PostgreSQL database
  * on the local server (dropped at the end), a counting SMTP sink, and the two stacks as child
  * processes of their own: the product exactly as `npm start` runs it (`ccx start`, configured by
  * env) and the plain baseline (bench/plain/server.ts). Nothing here shares an event loop with them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
-import { startDevServer, type DevServer } from '../../runtime/dev-server.ts';
+import { Connection } from '@temporalio/client';
+import type { DevServer } from '../../runtime/dev-server.ts';
+import { waitForSearchAttributes } from '../../runtime/search-attributes.ts';
+import { locateTemporalCli } from '../../runtime/temporal-cli.ts';
+import { searchAttributeDefinitions } from '../../temporal.config.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const ADMIN_URL = process.env.BENCH_ADMIN_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -30,16 +34,49 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The dev server as runtime/dev-server.ts starts it (same CLI, flags and search attributes), but
+ * its log goes to a file in the bench's temp dir: under overload it logs every cancelled call,
+ * which would bury the progress lines.
+ */
 export async function startBenchTemporal(dir: string): Promise<DevServer> {
-  // The UI listens on port + 1000: pick a port whose neighbour is free too.
+  const cli = locateTemporalCli();
+  if (!cli) throw new Error('Temporal CLI not found; set TEMPORAL_CLI');
+  let port = await freePort();
+  while (port + 1000 > 65535) port = await freePort(); // the UI listens on port + 1000
+  const log = openSync(path.join(dir, 'temporal.log'), 'a');
+  const child = spawn(cli, [
+    'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(port + 1000),
+    '--db-filename', path.join(dir, 'temporal.db'), '--namespace', 'default', '--log-level', 'error',
+    ...Object.entries(searchAttributeDefinitions).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+  ], { stdio: ['ignore', log, log] });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const done = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await done;
+  };
+  const address = `127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
   for (;;) {
-    const port = await freePort();
-    if (port + 1000 > 65535) continue;
-    try {
-      return await startDevServer({ dataDir: path.join(dir, 'temporal'), port, namespace: 'default' });
-    } catch (err) {
-      if (!/exited/.test(String(err))) throw err;
+    if (child.exitCode !== null) throw new Error(`temporal dev server exited (${child.exitCode}); see ${dir}/temporal.log`);
+    const connection = await Connection.connect({ address, connectTimeout: 1000 }).catch(() => undefined);
+    if (connection) {
+      try {
+        await waitForSearchAttributes(connection, 'default');
+        return { address, uiUrl: `http://127.0.0.1:${port + 1000}`, stop };
+      } catch (err) {
+        await stop();
+        throw err;
+      } finally {
+        await connection.close();
+      }
     }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error('temporal dev server did not answer in 60 s');
+    }
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 

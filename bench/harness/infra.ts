@@ -191,6 +191,8 @@ export async function startInfra(kind: string, options: { limit: boolean; before
   const stop = async () => {
     while (stops.length > 0) await stops.pop()!().catch((err: unknown) => console.error(`cleanup: ${String(err)}`));
   };
+  // Interrupted: stacks, dev server and database go too, not left behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().finally(() => process.exit(130)));
   try {
     console.log(`[setup] Temporal dev server, database, SMTP sink (logs in ${dir})`);
     const temporal = await startBenchTemporal(dir);

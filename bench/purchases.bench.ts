@@ -1,0 +1,208 @@
+/**
+ * `npm run bench:purchases` (issue 13): purchases of one active cart with a cross-client offer,
+ * `POST /v1/carts/{id}/purchases` with distinct order ids from C concurrent callers, the product
+ * (seeded through its API as a user would: connection accepted with offer access, offers, cart,
+ * activate) against the plain baseline, which authorizes each sale against its plain connection
+ * workflow (update `authorizeSale`: status and offer access) and writes the order, its payout row
+ * and the sale mail in one activity. Rounds interleaved; the ratio is the median over paired
+ * rounds. Options: --rounds (5), --callers (20), --purchases (per caller per round, 4).
+ * Exits 1 when a stack does not start, a baseline purchase fails or a baseline mail is missing.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { createPlainSchema } from './plain/schema.ts';
+import { failureOf, latency, ok, runCallers, send, type Answer, type RunSummary } from './harness/driver.ts';
+import { environment } from './harness/env.ts';
+import { eventTypesOf, sampleHistories } from './harness/history.ts';
+import { startInfra } from './harness/infra.ts';
+import { printTable, writeResults } from './harness/results.ts';
+import { seedPlainClients, seedProductClients, type BenchClient } from './harness/seed.ts';
+import { openSession, option, orderOf, type Session } from './harness/session.ts';
+import { median, round2, round3 } from './harness/stats.ts';
+
+const ROUNDS = option('rounds', 5);
+const CALLERS = option('callers', 20);
+const PER_CALLER = option('purchases', 4);
+
+type Variant = 'baseline' | 'product';
+
+interface Shop {
+  base: string;
+  seller: BenchClient;
+  cartId: string;
+  items: Array<{ offerId: string; amountMinor: number }>;
+  purchaseWorkflowId: (orderId: string) => string;
+  connectionWorkflowId: string;
+}
+
+async function must(status: number, answer: Promise<Answer>, what: string) {
+  const a = await answer;
+  if (a.status !== status) throw new Error(`seeding: ${what} answered ${a.status} ${JSON.stringify(a.body)}`);
+  return a.body;
+}
+
+/** The product's shop, through its API: connection with offer access, a shared offer, the seller's own, an active cart. */
+async function productShop(base: string, operatorKey: string): Promise<Shop> {
+  const [source, seller] = (await seedProductClients(base, operatorKey, 2)) as [BenchClient, BenchClient];
+  const connection = await must(201, send(base, 'POST', '/v1/connections', source.key, { targetClientId: seller.id, offerAccess: true }), 'invite');
+  await must(200, send(base, 'POST', `/v1/connections/${connection.id}/accept`, seller.key), 'accept');
+  const offer = (owner: BenchClient, title: string, shared: boolean) =>
+    must(201, send(base, 'POST', '/v1/offers', owner.key, {
+      title, priceMinor: 999, currency: 'EUR', crossClient: shared, ...(shared ? { connectedClientIds: [seller.id] } : {}), products: [{ name: title, costCenter: 'KST-100' }],
+    }), 'offer');
+  const shared = await offer(source, 'Digitalabo Morgenpost', true);
+  const own = await offer(seller, 'Digitalabo Abendblatt', false);
+  const cart = await must(201, send(base, 'POST', '/v1/carts', seller.key, { title: 'Kombiabo', items: [{ offerId: own.id, mandatory: true }, { offerId: shared.id, mandatory: false }] }), 'cart');
+  await must(200, send(base, 'POST', `/v1/carts/${cart.id}/activate`, seller.key), 'activate');
+  return {
+    base, seller, cartId: cart.id,
+    items: [{ offerId: own.id, amountMinor: 999 }, { offerId: shared.id, amountMinor: 999 }],
+    purchaseWorkflowId: (orderId) => `purchase:${seller.id}:${orderId}`,
+    connectionWorkflowId: connection.workflowId,
+  };
+}
+
+/** The baseline's shop: the connection through its HTTP hop, offers and cart as rows of its tables. */
+async function plainShop(base: string, dbUrl: string): Promise<Shop> {
+  const [source, seller] = (await seedPlainClients(dbUrl, 2)) as [BenchClient, BenchClient];
+  const connection = await must(201, send(base, 'POST', '/v1/connections', source.key, { targetClientId: seller.id, offerAccess: true }), 'invite');
+  await must(200, send(base, 'POST', `/v1/connections/${connection.id}/accept`, seller.key), 'accept');
+  const db = new pg.Client({ connectionString: dbUrl });
+  await db.connect();
+  const [sharedId, ownId, cartId] = [randomUUID(), randomUUID(), randomUUID()];
+  await db.query(`insert into plain.offers values ($1, $2, 'Digitalabo Morgenpost', 999, 'EUR', 'KST-100'), ($3, $4, 'Digitalabo Abendblatt', 999, 'EUR', 'KST-100')`, [sharedId, source.id, ownId, seller.id]);
+  const items = [
+    { offerId: ownId, sourceClientId: null, title: 'Digitalabo Abendblatt', costCenter: 'KST-100' },
+    { offerId: sharedId, sourceClientId: source.id, title: 'Digitalabo Morgenpost', costCenter: 'KST-100' },
+  ];
+  await db.query(`insert into plain.carts values ($1, $2, 'active', 'EUR', $3)`, [cartId, seller.id, JSON.stringify(items)]);
+  await db.end();
+  return {
+    base, seller, cartId,
+    items: [{ offerId: ownId, amountMinor: 999 }, { offerId: sharedId, amountMinor: 999 }],
+    purchaseWorkflowId: (orderId) => `plain-purchase:${seller.id}:${orderId}`,
+    connectionWorkflowId: connection.workflowId,
+  };
+}
+
+interface Round {
+  variant: Variant;
+  round: number;
+  summary: RunSummary;
+  purchasesPerSecond: number;
+  latency: { p50: number; p99: number };
+  historyEvents: number;
+  connectionEventsPerPurchase: number;
+}
+
+async function main(): Promise<number> {
+  const infra = await startInfra('purchases', { limit: false, beforeStacks: async (url) => {
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    await createPlainSchema(db);
+    await db.end();
+  } });
+  let session: Session | undefined;
+  try {
+    console.log('[setup] seeding a connection, offers and an active cart on each stack');
+    const shops: Record<Variant, Shop> = { product: await productShop(infra.product.base, infra.operatorKey), baseline: await plainShop(infra.plain.base, infra.db.url) };
+    session = await openSession(infra);
+    const s = session;
+    const env = await environment(infra.db.url);
+    let orders = 0;
+    const firstOk: Partial<Record<Variant, string>> = {};
+
+    const run = async (variant: Variant, perCaller: number, round: number): Promise<Round> => {
+      const shop = shops[variant];
+      const connectionBefore = (await s.client.workflow.getHandle(shop.connectionWorkflowId).describe()).historyLength;
+      const { results, summary } = await runCallers(CALLERS, perCaller, async () => {
+        const orderId = `order-${variant}-${++orders}`;
+        const answer = await send(shop.base, 'POST', `/v1/carts/${shop.cartId}/purchases`, shop.seller.key, {
+          orderId, customerId: `kunde-${orders}`, paymentMethod: 'PAYPAL', currency: 'EUR', items: shop.items,
+        });
+        return { ok: ok(answer), busy: answer.busy, failure: ok(answer) ? undefined : failureOf('purchase', answer), ms: answer.ms, workflowId: shop.purchaseWorkflowId(orderId) };
+      });
+      const connectionAfter = (await s.client.workflow.getHandle(shop.connectionWorkflowId).describe()).historyLength;
+      const ids = results.filter((r) => r.ok).map((r) => r.workflowId);
+      firstOk[variant] ??= ids[0];
+      const history = ids.length > 0 ? await sampleHistories(s.client, ids) : { median: NaN };
+      const r: Round = {
+        variant, round, summary,
+        purchasesPerSecond: summary.perSecond,
+        latency: latency(results.map((x) => x.ms)),
+        historyEvents: history.median,
+        // Negative when the connection continued as new meanwhile: then not counted.
+        connectionEventsPerPurchase: connectionAfter >= connectionBefore ? (connectionAfter - connectionBefore) / summary.items : NaN,
+      };
+      if (round >= 0) {
+        console.log(
+          `[${variant.padEnd(8)} round ${round + 1}] ${summary.ok}/${summary.items} purchases in ${summary.seconds.toFixed(1)} s = ${summary.perSecond.toFixed(2)}/s; ` +
+            `p50 ${r.latency.p50.toFixed(0)} p99 ${r.latency.p99.toFixed(0)} ms; purchase history ${r.historyEvents}, connection +${r.connectionEventsPerPurchase.toFixed(1)} events/purchase` +
+            `${summary.failed ? `; FAILED ${JSON.stringify(summary.failures)}` : ''}${summary.busy ? `; 429s ${summary.busy}` : ''}`,
+        );
+      }
+      await s.quiesce();
+      return r;
+    };
+
+    console.log(`[warm-up] one purchase per caller on each stack`);
+    let baselineFailed = (await run('baseline', 1, -1)).summary.failed;
+    let baselinePurchases = CALLERS;
+    await run('product', 1, -1);
+    const rounds: Round[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const v of orderOf<Variant>(round, 'baseline', 'product')) {
+        const r = await run(v, PER_CALLER, round);
+        rounds.push(r);
+        if (v === 'baseline') {
+          baselineFailed += r.summary.failed;
+          baselinePurchases += r.summary.items;
+        }
+      }
+    }
+    const sample = async (v: Variant) => (firstOk[v] ? eventTypesOf(s.client, firstOk[v]).catch((e: unknown) => ({ error: String(e) })) : { error: 'no purchase succeeded' });
+    const eventTypes = { product: await sample('product'), baseline: await sample('baseline') };
+    const ratios = Array.from({ length: ROUNDS }, (_, round) => {
+      const b = rounds.find((r) => r.variant === 'baseline' && r.round === round)!;
+      const p = rounds.find((r) => r.variant === 'product' && r.round === round)!;
+      return { round: round + 1, throughput: p.purchasesPerSecond / b.purchasesPerSecond, p50: p.latency.p50 / b.latency.p50, p99: p.latency.p99 / b.latency.p99, history: p.historyEvents / b.historyEvents };
+    });
+    const med = (k: 'throughput' | 'p50' | 'p99' | 'history') => round3(median(ratios.map((r) => r[k])));
+    const of = (v: Variant, f: (r: Round) => number) => round2(median(rounds.filter((r) => r.variant === v).map(f)));
+    const expectedMails = baselinePurchases - baselineFailed; // one sale mail to the source per purchase
+    const mails = { baseline: infra.sink.count('plain') - 2, product: infra.sink.count('ccx') - 2, baselineExpected: expectedMails }; // minus invitation and accepted
+    const headline = { purchaseThroughputRatio: med('throughput'), purchaseP99LatencyRatio: med('p99') };
+    const checks = { baselineFailures: baselineFailed, mails, ok: baselineFailed === 0 && mails.baseline >= expectedMails };
+
+    console.log(`\npurchases benchmark: ${ROUNDS} paired rounds, ${CALLERS} callers × ${PER_CALLER} purchases; medians over rounds`);
+    console.log(`machine: ${env.cores} cores, ${env.memoryGb} GB, node ${env.node}, ${env.temporalDevServer}, commit ${env.commit.slice(0, 12)}${env.dirty ? ' (dirty)' : ''}`);
+    printTable(['variant', 'purchases/s', 'p50 ms', 'p99 ms', 'purchase history', 'connection events/purchase', 'not 2xx'],
+      (['baseline', 'product'] as const).map((v) => [v, of(v, (r) => r.purchasesPerSecond), of(v, (r) => r.latency.p50), of(v, (r) => r.latency.p99), of(v, (r) => r.historyEvents), of(v, (r) => r.connectionEventsPerPurchase), rounds.filter((r) => r.variant === v).reduce((n, r) => n + r.summary.failed, 0)]));
+    console.log('');
+    printTable(['ratio product/baseline (median)', 'value'], [['purchases/s', med('throughput')], ['latency p50', med('p50')], ['latency p99', med('p99')], ['purchase history events', med('history')]]);
+    for (const [v, e] of Object.entries(eventTypes)) {
+      if ('types' in e) console.log(`${v} purchase history (${e.events} events, ${e.workflowTasks} workflow tasks, ${e.activities} activities, ${e.localActivityMarkers} markers): ${e.types.join(' ')}`);
+    }
+    console.log(`sale mails at the sink: baseline ${mails.baseline} (expected ${expectedMails}), product ${mails.product}`);
+    const file = writeResults('purchases', headline, {
+      benchmark: 'purchases',
+      settings: { rounds: ROUNDS, callers: CALLERS, purchasesPerCaller: PER_CALLER, tries: Number(process.env.BENCH_TRIES ?? 3) },
+      environment: env,
+      ratiosPerRound: ratios,
+      historyEventTypes: eventTypes,
+      checks,
+      rounds: rounds.map((r) => ({ ...r, summary: { ...r.summary, seconds: round3(r.summary.seconds), perSecond: round3(r.summary.perSecond) } })),
+    });
+    console.log(`wrote ${file} and bench/results/latest.json`);
+    if (!checks.ok) console.error(`BASELINE BROKEN: ${baselineFailed} failed purchases, ${mails.baseline} of ${expectedMails} mails — the ratio is not valid`);
+    return checks.ok ? 0 : 1;
+  } finally {
+    await session?.close();
+    await infra.stop();
+  }
+}
+
+process.exitCode = await main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  return 1;
+});

@@ -26,7 +26,7 @@ export interface DescribedMachine {
   name: MachineName;
   initial: string;
   states: Array<{ key: string; final: boolean; initial: boolean }>;
-  roles: readonly string[];
+  roles: string[];
   commands: Array<{ name: string; summary: string; who: string; guarded: boolean; mails: boolean }>;
   edges: DescribedEdge[];
   svg: string;
@@ -69,7 +69,7 @@ export function describeMachine(name: MachineName, ruleSet: CompiledRuleSet): De
     name,
     initial: graph.initial,
     states: graph.states,
-    roles,
+    roles: [...roles],
     commands: Object.entries(commands).map(([command, spec]) => ({
       name: command, summary: spec.summary, who: spec.who, guarded: 'guarded' in spec && spec.guarded === true, mails: 'mails' in spec && spec.mails === true,
     })),

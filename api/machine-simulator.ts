@@ -67,7 +67,9 @@ function mailsOf(rules: RulesEvaluator, event: NotificationEvent, actor: Role): 
   return [{ template: n.template, to }];
 }
 
-const effectsOf = (actions: ReadonlyArray<{ type: string }>) => actions.map((a) => a.type).filter((t) => t !== NOTIFY && !t.startsWith('xstate.'));
+/** The effects the transition taken names (by name, as in the drawing), the mail apart. */
+const effectsOf = (transitions: ReadonlyArray<{ actions: ReadonlyArray<unknown> }>): string[] =>
+  transitions.flatMap((t) => t.actions.map((a) => (typeof a === 'string' ? a : ((a as { type?: string }).type ?? '')))).filter((n) => n && n !== NOTIFY);
 
 export function simulateConnection(
   rules: RulesEvaluator,
@@ -90,12 +92,14 @@ export function simulateConnection(
   };
   const refused = (refusal: Simulated<ConnectionScenario>['refusal']): Simulated<ConnectionScenario> =>
     ({ outcome: 'refused', from: state, to: state, refusal, effects: [], mails: [], scenario: s });
-  const moved = (to: string, ctx: ConnectionContext, actions: ReadonlyArray<{ type: string }>, mailEvent: NotificationEvent): Simulated<ConnectionScenario> => ({
+  const moved = (
+    to: string, ctx: ConnectionContext, actions: ReadonlyArray<{ type: string }>, mailEvent: NotificationEvent, effects: string[] = [],
+  ): Simulated<ConnectionScenario> => ({
     outcome: 'moved',
     from: state,
     to,
     refusal: null,
-    effects: effectsOf(actions),
+    effects,
     mails: actions.some((a) => a.type === NOTIFY) ? mailsOf(rules, mailEvent, actor) : [],
     scenario: { ...s, offerAccess: ctx.offerAccess, blockedBy: roleOfId(ctx.blockedBy) },
   });
@@ -115,8 +119,9 @@ export function simulateConnection(
     return moved(String(next.value), next.context, actions, 'connection.invite');
   }
   if (state === 'invited' && event === 'expire') {
-    const [next, actions] = transition(connectionMachine, connectionMachine.resolveState({ value: state, context }), { type: 'expire' });
-    return moved(String(next.value), next.context, actions, 'connection.expire');
+    const snapshot = connectionMachine.resolveState({ value: state, context });
+    const [next, actions] = transition(connectionMachine, snapshot, { type: 'expire' });
+    return moved(String(next.value), next.context, actions, 'connection.expire', effectsOf(connectionMachine.getTransitionData(snapshot, { type: 'expire' })));
   }
   if (actor === 'system' || actor === 'seller') return refused({ by: 'machine', code: 'INVALID_TRANSITION', message: `only the parties send ${event}`, rule: null });
   const snapshot = connectionMachine.resolveState({ value: state, context });
@@ -134,7 +139,7 @@ export function simulateConnection(
     if (!verdict.allowed) return refused(fromRule(verdict));
   }
   const [next, actions] = transition(connectionMachine, snapshot, cmd);
-  return moved(String(next.value), next.context, actions, `connection.${cmd.type}` as NotificationEvent);
+  return moved(String(next.value), next.context, actions, `connection.${cmd.type}` as NotificationEvent, effectsOf(connectionMachine.getTransitionData(snapshot, cmd)));
 }
 
 function cartItems(s: CartScenario): CartItem[] {
@@ -174,6 +179,6 @@ export function simulateCart(
     cartEvent = cmd;
   }
   if (!snapshot.can(cartEvent)) return refused({ by: 'machine', code: 'INVALID_TRANSITION', message: `cannot ${event} a cart that is ${state}`, rule: null });
-  const [next, actions] = transition(cartMachine, snapshot, cartEvent);
-  return { outcome: 'moved', from: state, to: String(next.value), refusal: null, effects: effectsOf(actions), mails: [], scenario: after };
+  const [next] = transition(cartMachine, snapshot, cartEvent);
+  return { outcome: 'moved', from: state, to: String(next.value), refusal: null, effects: effectsOf(cartMachine.getTransitionData(snapshot, cartEvent)), mails: [], scenario: after };
 }

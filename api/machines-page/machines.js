@@ -180,7 +180,9 @@ function renderLive(live) {
   link.hidden = !live.temporalUiUrl;
   if (live.temporalUiUrl) link.href = live.temporalUiUrl;
   draw($('live-drawing'), live.kind, live.state.value);
-  $('live-possible').replaceChildren(...live.possible.map((p) => {
+  // What may happen now first, then what would be refused and why.
+  const possible = [...live.possible].sort((a, b) => Number(b.allowed) - Number(a.allowed));
+  $('live-possible').replaceChildren(...possible.map((p) => {
     const row = el('tr', {},
       el('td', {}, el('code', {}, p.event)),
       el('td', {}, p.role + (p.clientId ? ` (${p.clientId})` : '')),

@@ -83,7 +83,7 @@ describe('/machines', () => {
     await expect.poll(() => result.getAttribute('data-outcome')).toBe('refused');
     await expect(result.getAttribute('data-rule')).resolves.toBe('callback-required');
     await expect(result.textContent()).resolves.toContain('needs a callback');
-    await page.locator('#sim-simulator, #simulator').screenshot({ path: `${SHOTS}simulator-refusal.png` });
+    await page.locator('#simulator').screenshot({ path: `${SHOTS}simulator-refusal.png` });
 
     await page.check('#sim-scenario input[name=hasCallback]');
     await page.click('#sim-events button[data-event=invite]');

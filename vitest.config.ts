@@ -16,7 +16,8 @@ export default defineConfig({
     pool: 'forks', // threads segfault with the Temporal native bridge
     globalSetup: ['test/global-setup.ts'],
     include: ['test/**/*.test.ts'],
-    exclude: ['node_modules/**', ...(embedded ? ['test/**/*.concurrency.test.ts'] : [])],
+    // test/browser/ needs Chromium: `npm run test:browser` (vitest.browser.config.ts).
+    exclude: ['node_modules/**', 'test/browser/**', ...(embedded ? ['test/**/*.concurrency.test.ts'] : [])],
     fileParallelism: !embedded,
     maxWorkers: 2,
     testTimeout: 60_000,

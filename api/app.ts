@@ -22,6 +22,7 @@ import { orderMovementRoutes } from './routes/order-movements.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { purchaseRoutes } from './routes/purchases.ts';
 import { payoutRoutes } from './routes/payouts.ts';
+import { machineRoutes } from './routes/machines.ts';
 import { ruleSetRoutes } from './routes/rule-sets.ts';
 import { trackRequestArrival } from './temporal-deadline.ts';
 import {
@@ -51,6 +52,8 @@ export interface ApiDeps {
   allowInsecureCallbacks?: boolean;
   /** Admission control of commands that go to Temporal (api/admission.ts; default `defaultAdmission`). */
   admission?: AdmissionSettings;
+  /** Base URL of the Temporal UI, for the /machines page's links to runs (none: no links). */
+  temporalUiUrl?: string | undefined;
   /** Fastify logger option (default off: the caller decides where logs go). */
   logger?: boolean;
 }
@@ -137,6 +140,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   void app.register(purchaseRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs, admission }));
   void app.register(orderMovementRoutes({ db: deps.db }));
   void app.register(payoutRoutes({ db: deps.db }));
+  void app.register(machineRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs, temporalUiUrl: deps.temporalUiUrl }));
   addShadowedMethodStubs(app, routes, methodStubs); // last: it looks at every route above
   return app;
 }

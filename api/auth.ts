@@ -160,6 +160,7 @@ export function authenticateRoutes(app: FastifyInstance, db: Kysely<Database>, a
 /** Whether a principal may call a route of an audience: the viewer reads (GET) operator routes and changes nothing. */
 export function admits(audience: Exclude<Audience, 'public'>, principal: Principal, method: string): boolean {
   if (audience === 'client') return principal.kind === 'client';
+  if (audience === 'reader') return method === 'GET';
   return principal.kind === 'operator' || (principal.kind === 'viewer' && method === 'GET');
 }
 
@@ -178,6 +179,8 @@ export function requirePrincipal(db: Kysely<Database>, audience: Exclude<Audienc
           ? 'a viewer key reads and changes nothing'
           : audience === 'operator'
             ? 'this route needs an operator key'
+            : audience === 'reader'
+              ? 'this route only reads'
             : 'this route needs a client key: the acting client comes from the key',
       );
     }

@@ -41,8 +41,11 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   socket.destroy(err);
 }
 
-/** Who may call a route: declared by its route group (api/auth.ts `authenticateRoutes`). */
-export type Audience = 'public' | 'operator' | 'client';
+/**
+ * Who may call a route: declared by its route group (api/auth.ts `authenticateRoutes`). `reader`:
+ * reads with any key — the route itself narrows a client to its own data (the /machines live view).
+ */
+export type Audience = 'public' | 'operator' | 'client' | 'reader';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -67,3 +67,15 @@ export async function getActiveCompiledRuleSet(db: Kysely<Database>): Promise<Co
   const row = await db.selectFrom('rule_sets').select('compiled').where('active', '=', true).executeTakeFirst();
   return row?.compiled as CompiledRuleSet | undefined; // stored by publishRuleSet from a checked CompiledRuleSet
 }
+
+/** Every published version, newest first: what the /machines page lets product owners switch to. */
+export async function listRuleSetVersions(db: Kysely<Database>): Promise<Array<{ version: string; name: string | null; active: boolean; createdAt: Date }>> {
+  const rows = await db.selectFrom('rule_sets').select(['version', 'name', 'active', 'created_at']).orderBy('created_at', 'desc').orderBy('version').execute();
+  return rows.map((r) => ({ version: r.version, name: r.name, active: r.active, createdAt: r.created_at }));
+}
+
+/** The compiled form of one published version (a workflow's pinned one), if it exists. */
+export async function getCompiledRuleSet(db: Kysely<Database>, version: string): Promise<CompiledRuleSet | undefined> {
+  const row = await db.selectFrom('rule_sets').select('compiled').where('version', '=', version).executeTakeFirst();
+  return row?.compiled as CompiledRuleSet | undefined; // stored by publishRuleSet from a checked CompiledRuleSet
+}

@@ -1,11 +1,12 @@
 /**
- * Mermaid state diagrams straight from the machine definitions, so the picture product owners see
- * (README, `ccx diagrams`) can never drift from the code. Guards show as `[guard]`, effects as
- * `/ effect`. A `notify` effect is drawn as the mail the given routing sends (the rule set in
- * force decides which mail goes to whom; the machine only says one is owed).
+ * Mermaid state diagrams straight from the machine definitions (machines/graph.ts), so the picture
+ * product owners see (README, `ccx diagrams`) can never drift from the code. Guards show as
+ * `[guard]`, effects as `/ effect`. A `notify` effect is drawn as the mail the given routing sends
+ * (the rule set in force decides which mail goes to whom; the machine only says one is owed).
  */
-import type { AnyStateMachine, AnyStateNode } from 'xstate';
+import type { AnyStateMachine } from 'xstate';
 import { NOTIFY } from './commands.ts';
+import { machineGraph, type GraphEdge } from './graph.ts';
 
 export interface DiagramOptions {
   /** The event that starts the machine (drawn on the transitions taken right at the start). */
@@ -15,31 +16,22 @@ export interface DiagramOptions {
 }
 
 export function toMermaid(machine: AnyStateMachine, options: DiagramOptions = {}): string {
-  const lines = ['stateDiagram-v2'];
-  const root = machine.root;
-  const initial = root.config.initial as string;
-  lines.push(`  [*] --> ${initial}`);
-  for (const node of Object.values(root.states) as AnyStateNode[]) {
-    if (node.type === 'final') lines.push(`  ${node.key} --> [*]`);
-    const startEvent = node.key === initial && options.startEvent ? options.startEvent : '(immediately)';
-    for (const t of node.always ?? []) {
-      lines.push(`  ${node.key} --> ${t.target?.[0]?.key ?? node.key}: ${label(startEvent, t.guard, t.actions, options)}`);
-    }
-    for (const [event, transitions] of node.transitions) {
-      for (const t of transitions) {
-        lines.push(`  ${node.key} --> ${t.target?.[0]?.key ?? node.key}: ${label(event, t.guard, t.actions, options)}`);
-      }
+  const graph = machineGraph(machine, options.startEvent);
+  const lines = ['stateDiagram-v2', `  [*] --> ${graph.initial}`];
+  for (const state of graph.states) {
+    if (state.final) lines.push(`  ${state.key} --> [*]`);
+    for (const edge of graph.edges.filter((e) => e.from === state.key)) {
+      lines.push(`  ${edge.from} --> ${edge.to}: ${edgeLabel(edge, options.mailOf)}`);
     }
   }
   return lines.join('\n') + '\n';
 }
 
-function label(event: string, guard: unknown, actions: ReadonlyArray<unknown>, options: DiagramOptions): string {
-  const g = guard ? ` [${typeof guard === 'string' ? guard : ((guard as { type?: string }).type ?? 'guard')}]` : '';
-  const effects = actions
-    .map((a) => (typeof a === 'string' ? a : ((a as { type?: string }).type ?? '')))
-    .map((name) => (name === NOTIFY ? (options.mailOf ? (options.mailOf(event) ?? 'no mail') : 'mail') : name))
-    .filter(Boolean)
+/** `event [guard] / effects`, the `notify` effect as the mail `mailOf` says goes out. */
+export function edgeLabel(edge: GraphEdge, mailOf?: (event: string) => string | null): string {
+  const g = edge.guard ? ` [${edge.guard}]` : '';
+  const effects = edge.actions
+    .map((name) => (name === NOTIFY ? (mailOf ? (mailOf(edge.event) ?? 'no mail') : 'mail') : name))
     .join(', ');
-  return `${event}${g}${effects ? ` / ${effects}` : ''}`;
+  return `${edge.event}${g}${effects ? ` / ${effects}` : ''}`;
 }

@@ -44,6 +44,8 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
   const secretKey = parts.api ? loadSecretKey(config) : undefined;
   try {
     let temporalAddress = config.temporal.address;
+    // The /machines page links each run to the Temporal UI: the dev server's, or CCX_TEMPORAL_UI_URL.
+    let temporalUiUrl = process.env.CCX_TEMPORAL_UI_URL || undefined;
     if (!temporalAddress) {
       const dev = await startDevServer({
         dataDir: path.join(config.dataDir, 'temporal'),
@@ -52,6 +54,7 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
       });
       stops.push(dev.stop);
       temporalAddress = dev.address;
+      temporalUiUrl ??= dev.uiUrl;
       log(`Temporal dev server on ${dev.address}, UI ${dev.uiUrl}`);
     }
 
@@ -114,6 +117,7 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
         secretKey: secretKey!,
         allowInsecureCallbacks: process.env.CCX_ALLOW_INSECURE_CALLBACKS === '1',
         admission: config.admission,
+        temporalUiUrl,
       });
       await app.listen({ port: config.port, host: process.env.HOST ?? '0.0.0.0' });
       stops.push(() => app.close());

@@ -51,6 +51,7 @@ function pathFor(route: DeclaredRoute): string {
       : url.startsWith('/v1/offers/') ? world.sharedOfferId
       : url.startsWith('/v1/carts/') ? world.cartId
       : url.startsWith('/v1/payouts/') ? world.payoutRowId
+      : url.startsWith('/v1/machines/live/') ? world.connectionId
       : undefined,
     module: () => world.module,
     keyId: () => world.viewerKeyId, // refused before the handler: nothing is revoked
@@ -87,6 +88,11 @@ function bodyFor(route: DeclaredRoute): unknown {
     'POST /v1/orders/:orderId/payments': () => ({ paymentId: 'pay-matrix', items: [{ offerId: world.sharedOfferId, amountMinor: 1 }] }),
     'PUT /v1/payouts/:id/paid-status': () => ({ paidStatus: 'PAID' }),
     'POST /v1/payouts/mark-paid': () => ({ until: new Date().toISOString() }),
+    'POST /v1/machines/connection/simulate': () => ({
+      state: 'invited', event: 'accept', actor: 'target',
+      scenario: { sameCompany: true, sourceModuleActive: true, targetModuleActive: true, hasCallback: false, offerAccess: true, blockedBy: null },
+    }),
+    'POST /v1/machines/cart/simulate': () => ({ state: 'draft', event: 'activate', actor: 'seller', scenario: { externalItem: true, externalAvailable: true } }),
   };
   const key = `${route.method} ${route.url}`;
   if (!route.options.schema?.body) return undefined;
@@ -109,7 +115,10 @@ function wrongPrincipals(route: DeclaredRoute): Case[] {
     { who: 'no key', key: () => undefined, status: 401, code: 'UNAUTHENTICATED' },
     { who: 'a revoked key', key: () => (audience === 'operator' ? revokedOperatorKey : revokedClientKey), status: 401, code: 'UNAUTHENTICATED' },
   ];
-  if (audience === 'operator') {
+  if (audience === 'reader') {
+    // Any key reads; a client only its own (every resource of this world is the source's or the seller's).
+    cases.push({ who: 'another client', key: () => world.stranger.apiKey, status: 404, code: 'NOT_FOUND' });
+  } else if (audience === 'operator') {
     cases.push({ who: 'a client', key: () => world.source.apiKey, status: 403, code: 'FORBIDDEN_ACTOR' });
     if (route.method !== 'GET') cases.push({ who: 'the viewer (writes)', key: () => world.viewerKey, status: 403, code: 'FORBIDDEN_ACTOR' });
   } else {
@@ -131,7 +140,13 @@ describe('authorization matrix', () => {
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
       .sort();
     expect(declared).toEqual(documented);
-    expect(routes().filter((r) => audienceOf(r) === 'public').map((r) => `${r.method} ${r.url}`)).toEqual(['GET /health']);
+    expect(routes().filter((r) => audienceOf(r) === 'public').map((r) => `${r.method} ${r.url}`)).toEqual([
+      'GET /health',
+      // The /machines page's policy and simulator: no client data.
+      'GET /v1/machines',
+      'POST /v1/machines/connection/simulate',
+      'POST /v1/machines/cart/simulate',
+    ]);
   });
 
   test('every wrong principal gets the documented refusal on every operation', async () => {
@@ -159,6 +174,10 @@ describe('authorization matrix', () => {
     for (const route of routes().filter((r) => audienceOf(r) === 'operator' && r.method === 'GET')) {
       const res = await send('GET', pathFor(route), world.viewerKey);
       expect(res.status, `${route.url}: ${JSON.stringify(res.body)}`).toBe(200);
+    }
+    // Reader routes: the viewer and the operator read any, the party its own.
+    for (const route of routes().filter((r) => audienceOf(r) === 'reader')) {
+      for (const key of [world.viewerKey, stack.operatorKey, world.source.apiKey]) expect((await send('GET', pathFor(route), key)).status, route.url).toBe(200);
     }
     // The owners are not refused where the stranger is (so the 404s above are about the caller).
     expect((await send('GET', `/v1/connections/${world.connectionId}`, world.source.apiKey)).status).toBe(200);

@@ -33,9 +33,12 @@ describe('the OpenAPI document', () => {
     expect(doc.components.securitySchemes.apiKey).toEqual({ type: 'http', scheme: 'bearer' });
   });
 
-  test('/health is the one operation without security, and it answers without a key', async () => {
-    expect(operations().filter(isPublic).map((o) => `${o.method} ${o.path}`)).toEqual(['GET /health']);
+  test('/health and the /machines policy and simulator are the operations without security, and they answer without a key', async () => {
+    expect(operations().filter(isPublic).map((o) => `${o.method} ${o.path}`)).toEqual([
+      'GET /health', 'GET /v1/machines', 'POST /v1/machines/connection/simulate', 'POST /v1/machines/cart/simulate',
+    ]);
     expect([200, 503]).toContain((await call(ctx.app, undefined, 'GET', '/health')).statusCode);
+    expect((await call(ctx.app, undefined, 'GET', '/v1/machines')).statusCode).toBe(200);
   });
 
   test('204 answers are documented without a body, and sent without one', async () => {

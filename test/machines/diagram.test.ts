@@ -3,6 +3,9 @@ import { expect, test } from 'vitest';
 import { diagramOf, loadRulesFile } from '../../cli/diagrams.ts';
 import { connectionMachine } from '../../machines/connection.machine.ts';
 import { toMermaid } from '../../machines/diagram.ts';
+import { machineGraph } from '../../machines/graph.ts';
+import { toSvg } from '../../machines/svg.ts';
+import { machineSvg } from '../../api/machines.service.ts';
 import { HEADER, compile } from '../rules/support.ts';
 
 const defaultRules = await loadRulesFile();
@@ -33,4 +36,21 @@ test("the README's picture of the connection machine is current", () => {
 test("the README's picture of the cart machine is current", () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   expect(readme).toContain('```mermaid\n' + diagramOf('cart', defaultRules) + '```');
+});
+
+test('the SVG drawing holds every state and every transition, with the rules and mails of the rule set in force', () => {
+  const svg = machineSvg('connection', defaultRules);
+  const graph = machineGraph(connectionMachine, 'invite');
+  for (const state of graph.states) expect(svg).toContain(`data-state="${state.key}"`);
+  for (const edge of graph.edges) expect(svg).toContain(`data-edge="${edge.id}"`);
+  expect(svg).toContain('rule callback-required');
+  expect(svg).toContain('mail unblocked to other party');
+  expect(svg).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/); // nothing to fetch
+});
+
+test('text in a drawing is escaped', () => {
+  const svg = toSvg(machineGraph(connectionMachine), { labelOf: () => 'a<b&"c"', notesOf: () => [{ kind: 'rule', text: "rule <x>'" }] });
+  expect(svg).toContain('a&lt;b&amp;&quot;c&quot;');
+  expect(svg).toContain('rule &lt;x&gt;&#39;');
+  expect(svg).not.toContain('a<b');
 });

@@ -15,7 +15,7 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(options: { temporalDeadlineMs?: number; database?: 'shared' | 'isolated' } = {}): Promise<TestStack> {
+export async function startTestStack(options: { temporalDeadlineMs?: number; database?: 'shared' | 'isolated'; temporalUiUrl?: string } = {}): Promise<TestStack> {
   const engine = await startTestEngine({ database: options.database });
   const app = buildApp({
     db: engine.database.db,
@@ -24,6 +24,7 @@ export async function startTestStack(options: { temporalDeadlineMs?: number; dat
     // Generous unless a test is about deadlines: a loaded machine must not turn answers into 503s.
     temporalDeadlineMs: options.temporalDeadlineMs ?? 10_000,
     allowInsecureCallbacks: true,
+    temporalUiUrl: options.temporalUiUrl,
   });
   await app.ready();
   const { apiKey: operatorKey } = await createApiKey(engine.database.db, operatorPrincipal);

@@ -51,8 +51,9 @@ export function checkInvariants(data: unknown, at: Locator): void {
   const guards = (data as { guards?: Record<string, unknown> } | null)?.guards;
   const invite = guards && typeof guards === 'object' ? guards['connection.invite'] : undefined;
   const list = Array.isArray(invite) ? (invite as Array<Record<string, unknown> | null>) : [];
+  const indexOf = (id: string) => list.findIndex((item) => item?.id === id);
   INVARIANT_GUARDS.forEach((g, n) => {
-    const index = list.findIndex((item) => item?.id === g.id);
+    const index = indexOf(g.id);
     const rule = index >= 0 ? list[index]! : undefined;
     if (!rule) {
       // Point at the invite guards when there are any, else at the guards section, else the top.
@@ -66,10 +67,12 @@ export function checkInvariants(data: unknown, at: Locator): void {
       return;
     }
     const path = ['guards', 'connection.invite', index];
-    if (index !== n) {
+    // Where it belongs among the invariant guards present (a missing one is reported on its own).
+    const expected = INVARIANT_GUARDS.slice(0, n).filter((other) => indexOf(other.id) >= 0).length;
+    if (index !== expected) {
       at.report([...path, 'id'], {
         code: 'RULES_INVARIANT',
-        message: `guard \`${g.id}\` must be guard ${n + 1} of \`connection.invite\` (it is ${index + 1}): another guard before it would change the refusal clients see`,
+        message: `guard \`${g.id}\` must be guard ${expected + 1} of \`connection.invite\` (it is ${index + 1}): another guard before it would change the refusal clients see`,
         hint: `move it up; add your own guards after ${INVARIANT_GUARDS.map((i) => `\`${i.id}\``).join(', ')}`,
       });
     }

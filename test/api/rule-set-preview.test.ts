@@ -115,13 +115,6 @@ beforeAll(async () => {
   expect(published.statusCode, published.body).toBe(201);
   baseVersion = published.json().version;
   w = await world();
-  // Let the outbox and the fan-outs finish what the world started, so that only a preview could change anything.
-  await expect.poll(async () => {
-    const { db } = stack.engine.database;
-    const pending = await db.selectFrom('mails').select('message_id').where('state', '=', 'pending').execute();
-    const untold = await db.selectFrom('pair_availability').select('version').whereRef('version', '>', 'told_version').execute();
-    return pending.length + untold.length;
-  }, { timeout: 30_000 }).toBe(0);
 });
 afterAll(async () => {
   await operator('POST', '/v1/rule-sets', defaultRules);
@@ -130,6 +123,13 @@ afterAll(async () => {
 
 describe('impact preview', () => {
   test('a stricter draft and a draft with other shares: the exact lists and sums; nothing in the database or any workflow changes', async () => {
+    // Let the outbox and the fan-outs finish what the world started, so that only a preview could change anything.
+    await expect.poll(async () => {
+      const { db } = stack.engine.database;
+      const pending = await db.selectFrom('mails').select('message_id').where('state', '=', 'pending').execute();
+      const untold = await db.selectFrom('pair_availability').select('version').whereRef('version', '>', 'told_version').execute();
+      return pending.length + untold.length;
+    }, { timeout: 30_000 }).toBe(0);
     const workflows = [w.ab, w.as, w.cs, w.ax, w.cb, w.kombi, w.entwurf, w.alt].map((e: { workflowId: string }) => e.workflowId);
     const dbBefore = await databaseState();
     const wfBefore = await workflowState(workflows);

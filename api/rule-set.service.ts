@@ -8,11 +8,13 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { appendAuditEntry } from '../db/audit.repository.ts';
-import { getActiveCompiledRuleSet, publishRuleSet } from '../db/rule-set.repository.ts';
+import { getCompiledRuleSet, getPreviewVersion, pinnedTo } from '../db/rule-set-preview.repository.ts';
+import { activateRuleSet, getActiveCompiledRuleSet, getRuleSet, publishRuleSet } from '../db/rule-set.repository.ts';
 import type { Database } from '../db/schema.ts';
 import { SYSTEM_ACTOR, type AuditActor } from '../domain/audit.ts';
 import { formatRulesError, type RulesError } from '../rules/errors.ts';
-import { loadRuleSet, type RulesWarning } from '../rules/loader.ts';
+import { diffRuleSets, type RuleSetChange } from '../rules/diff.ts';
+import { loadPublishableRuleSet, type RulesWarning } from '../rules/loader.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
 import { upgradeRulesUpdate } from '../workflows/messages.ts';
 
@@ -24,18 +26,87 @@ export class RuleSetRejectedError extends Error {
   }
 }
 
+/** A publish named a preview (`?preview=<id>`) that does not exist. */
+export class PreviewNotFoundError extends Error {}
+/** A publish named a preview of another draft: what would be published is not what was previewed. */
+export class PreviewMismatchError extends Error {
+  constructor(readonly previewVersion: string, readonly draftVersion: string) {
+    super(`the preview is of version ${previewVersion}, this rule set is version ${draftVersion}: preview this text before publishing it`);
+  }
+}
+
 export interface Published {
   ruleSet: CompiledRuleSet;
   /** Not errors: the rule set is published (e.g. a mailing event it does not route sends no mail). */
   warnings: RulesWarning[];
+  /** The version it replaced as the active one (null: none was active). */
+  previousVersion: string | null;
+  /** What changed against that version, in words (rules/diff.ts); empty when it was already active. */
+  changes: RuleSetChange[];
 }
 
-/** Checks, stores and activates a rule set; `actor` is who did it (audit log; the stack itself at boot). */
-export async function publishRuleSetSource(db: Kysely<Database>, source: string, file: string, actor: AuditActor = SYSTEM_ACTOR): Promise<Published> {
-  const loaded = loadRuleSet(source, { file });
+/**
+ * Checks (with the invariants, rules/invariants.ts), stores and activates a rule set; `actor` is
+ * who did it (audit log; the stack itself at boot). With `previewId`, only the exact text that
+ * preview was made of is published.
+ */
+export async function publishRuleSetSource(
+  db: Kysely<Database>,
+  source: string,
+  file: string,
+  actor: AuditActor = SYSTEM_ACTOR,
+  options: { previewId?: string } = {},
+): Promise<Published> {
+  const loaded = loadPublishableRuleSet(source, { file });
   if (!loaded.ok) throw new RuleSetRejectedError(loaded.errors);
-  await publishRuleSet(db, { version: loaded.ruleSet.hash, name: loaded.ruleSet.name, source, compiled: loaded.ruleSet }, actor);
-  return { ruleSet: loaded.ruleSet, warnings: loaded.warnings };
+  if (options.previewId !== undefined) {
+    const previewed = await getPreviewVersion(db, options.previewId);
+    if (previewed === undefined) throw new PreviewNotFoundError(`no preview ${options.previewId}`);
+    if (previewed !== loaded.ruleSet.hash) throw new PreviewMismatchError(previewed, loaded.ruleSet.hash);
+  }
+  const { previousVersion } = await publishRuleSet(db, { version: loaded.ruleSet.hash, name: loaded.ruleSet.name, source, compiled: loaded.ruleSet }, actor);
+  const previous = previousVersion === null ? null : ((await getCompiledRuleSet(db, previousVersion)) ?? null);
+  const changes = previousVersion === loaded.ruleSet.hash ? [] : diffRuleSets(previous, loaded.ruleSet);
+  return { ruleSet: loaded.ruleSet, warnings: loaded.warnings, previousVersion, changes };
+}
+
+/** How many open connections and carts an activation lists by id (the count is always complete). */
+export const PINNED_LIST_LIMIT = 1000;
+
+export interface Activated {
+  version: string;
+  name: string | null;
+  previousVersion: string | null;
+  /** Open connections and carts still pinned to the version it replaced: activating does not move them, `upgrade` does. */
+  pinned: { connections: { count: number; ids: string[] }; carts: { count: number; ids: string[] } };
+  changes: RuleSetChange[];
+}
+
+/** A published version that is not stored. */
+export class RuleSetNotFoundError extends Error {}
+
+/**
+ * Makes a published version the active one again — rolling back or forward (`POST
+ * /v1/rule-sets/{version}/activate`, `ccx rules activate`). The version must still hold the
+ * invariants (a rule set published before they existed may not). Recorded as `rule-set.activated`.
+ */
+export async function activateRuleSetVersion(db: Kysely<Database>, version: string, actor: AuditActor): Promise<Activated> {
+  const stored = await getRuleSet(db, version);
+  if (!stored) throw new RuleSetNotFoundError(`no rule set has version ${version}`);
+  const loaded = loadPublishableRuleSet(stored.source, { file: `${version.slice(0, 12)}.rules.yaml` });
+  if (!loaded.ok) throw new RuleSetRejectedError(loaded.errors);
+  const activated = await activateRuleSet(db, version, actor);
+  if (!activated) throw new RuleSetNotFoundError(`no rule set has version ${version}`);
+  const { previousVersion } = activated;
+  const replaced = previousVersion !== null && previousVersion !== version;
+  const previous = replaced ? ((await getCompiledRuleSet(db, previousVersion)) ?? null) : null;
+  return {
+    version,
+    name: stored.name,
+    previousVersion,
+    pinned: replaced ? await pinnedTo(db, previousVersion, PINNED_LIST_LIMIT) : { connections: { count: 0, ids: [] }, carts: { count: 0, ids: [] } },
+    changes: replaced ? diffRuleSets(previous, stored.compiled as CompiledRuleSet) : [],
+  };
 }
 
 /** At boot: the active rule set; publishes `file` (CCX_RULES or the default) first when there is none. */

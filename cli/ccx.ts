@@ -17,7 +17,7 @@ const usage = `usage: ccx <command>
   api              the HTTP API only
   migrate          apply database migrations to DATABASE_URL
   temporal setup   register the search attributes on TEMPORAL_ADDRESS's namespace
-  rules check <file> | explain <event> <facts.json> [--rules file] | publish <file> | upgrade <workflowId|--all>
+  rules check <file> | explain <event> <facts.json> [--rules file] | preview <file> | diff <a> <b> | publish <file> [--preview id] | activate <version> | upgrade <workflowId|--all>
   payouts export --client <clientId> [--type T] [--paid-status S] [--connected-client-id C] [--from ISO] [--to ISO] [--out file]  the payout list as CSV (needs DATABASE_URL)
   demo             walk a running stack through a connection lifecycle over HTTP (needs CCX_OPERATOR_KEY)
   diagrams [--out dir] [--rules file]  write the state machines as Mermaid and SVG, rules and mails as the rule set routes them (default docs/diagrams)`;

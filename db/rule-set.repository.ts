@@ -51,6 +51,32 @@ export async function publishRuleSet(
   });
 }
 
+/**
+ * Makes a published version the active one again (roll back or forward), taking turns with
+ * publishes like they do with each other, and records `rule-set.activated` in the same
+ * transaction. `undefined`: no such version. Activating the active version changes nothing and
+ * records nothing. Running connections and carts stay pinned where they are.
+ */
+export async function activateRuleSet(db: Kysely<Database>, version: string, actor: AuditActor): Promise<{ previousVersion: string | null } | undefined> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext('ccx.rule_sets.publish'))`.execute(trx);
+    const target = await trx.selectFrom('rule_sets').select(['version', 'name']).where('version', '=', version).executeTakeFirst();
+    if (!target) return undefined;
+    const previousVersion = (await getActiveRuleSetVersion(trx)) ?? null;
+    if (previousVersion === version) return { previousVersion };
+    await trx.updateTable('rule_sets').set({ active: false }).where('active', '=', true).execute();
+    await trx.updateTable('rule_sets').set({ active: true, activated_at: new Date() }).where('version', '=', version).execute();
+    await appendAuditEntry(trx, actor, { action: 'rule-set.activated', subject: version, details: { name: target.name, previousVersion } });
+    return { previousVersion };
+  });
+}
+
+/** A stored rule set by version (any, active or not). */
+export async function getRuleSet(db: Kysely<Database>, version: string): Promise<StoredRuleSet | undefined> {
+  const row = await db.selectFrom('rule_sets').select(columns).where('version', '=', version).executeTakeFirst();
+  return row && toStored(row);
+}
+
 export async function getActiveRuleSet(db: Kysely<Database>): Promise<StoredRuleSet | undefined> {
   const row = await db.selectFrom('rule_sets').select(columns).where('active', '=', true).executeTakeFirst();
   return row && toStored(row);

@@ -260,6 +260,15 @@ export interface AuditLogTable {
   details: ColumnType<unknown, string, never>;
 }
 
+/** An impact preview of a draft rule set (issue 15); `version` is the draft's content hash. */
+export interface RuleSetPreviewTable {
+  id: string;
+  version: string;
+  result: ColumnType<unknown, string, never>;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   contracting_companies: ContractingCompanyTable;
   contract_modules: ContractModuleTable;
@@ -280,6 +289,7 @@ export interface Database {
   payout_rows: PayoutRowTable;
   order_movements: OrderMovementTable;
   audit_log: AuditLogTable;
+  rule_set_previews: RuleSetPreviewTable;
 }
 
 export type Client = Selectable<ClientTable>;

@@ -5,6 +5,7 @@
  */
 export const AUDIT_ACTIONS = [
   'rule-set.published', // a rule set stored and made the active one (subject: its version)
+  'rule-set.activated', // a published version made the active one again (roll back or forward; subject: its version)
   'rule-set.upgraded', // a running connection or cart moved to the active rule set (subject: the workflow id)
   'module.switched', // a contract module switched on or off (subject: `<company>/<module>`)
   'api-key.created', // subject: the key id; details.principal: whom it acts as

@@ -25,6 +25,7 @@ export const RULES_ERROR_CODES = [
   'RULES_CEL_TYPE', // an expression that does not type-check, or has the wrong result type
   'RULES_CEL_FORBIDDEN', // a function the rules language leaves out (regular expressions)
   'RULES_LIMIT', // a size, length or depth limit
+  'RULES_INVARIANT', // a guard the product always keeps (module, callback across companies) is missing or changed
 ] as const;
 export type RulesErrorCode = (typeof RULES_ERROR_CODES)[number];
 

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { isPair, isScalar, parseDocument, visit } from 'yaml';
 import { checkRules } from './check-rules.ts';
+import { checkInvariants } from './invariants.ts';
 import { parseDuration } from './duration.ts';
 import { makeError, SourceLines, type RulesError, type RulesWarning } from './errors.ts';
 
@@ -26,12 +27,17 @@ export type LoadResult = { ok: true; ruleSet: CompiledRuleSet; warnings: RulesWa
 export interface LoadOptions {
   /** Shown in every error (`rules/default.rules.yaml:12:5 …`). */
   file?: string;
+  /**
+   * Require the guards no published rule set may weaken (rules/invariants.ts). Set by everything
+   * that checks a rule set for publishing: publish, preview, activate, `ccx rules check`.
+   */
+  requireInvariants?: boolean;
 }
 
 export function loadRuleSet(source: string, options: LoadOptions = {}): LoadResult {
   const file = options.file ?? '<rules>';
   try {
-    return load(source, file);
+    return load(source, file, options.requireInvariants === true);
   } catch (error) {
     // A defect of ours or of a library must still answer as a rules error, not a crash.
     const message = `the rule set could not be read: ${error instanceof Error ? error.message : String(error)}`;
@@ -39,7 +45,11 @@ export function loadRuleSet(source: string, options: LoadOptions = {}): LoadResu
   }
 }
 
-function load(source: string, file: string): LoadResult {
+/** The loader as publishing uses it: the language's checks plus the invariants. */
+export const loadPublishableRuleSet = (source: string, options: Omit<LoadOptions, 'requireInvariants'> = {}): LoadResult =>
+  loadRuleSet(source, { ...options, requireInvariants: true });
+
+function load(source: string, file: string, requireInvariants: boolean): LoadResult {
   if (typeof source !== 'string') {
     const error = makeError(new SourceLines(''), file, { code: 'RULES_BAD_TYPE', message: `a rule set is YAML text, not ${typeof source}`, path: '(document)', start: 0 });
     return { ok: false, errors: [error] };
@@ -94,6 +104,7 @@ function load(source: string, file: string): LoadResult {
     }
   }
   checkRules(data, at);
+  if (requireInvariants) checkInvariants(data, at);
   if (parsed.success) {
     for (const [event, n] of Object.entries(parsed.data.notifications ?? {}) as Array<[NotificationEvent, NotificationInput | undefined]>) {
       if (!n || templateFitsEvent(event, n.template)) continue;

@@ -27,6 +27,12 @@ declare module 'vitest' {
      * is global, so publishing in the shared database would change other files' tests.
      */
     isolatedDatabaseUrl: string;
+    /**
+     * A third one for the preview tests (issue 15), which publish too and read the whole read
+     * model: they run beside rule-sets.test.ts. The same as the isolated one on embedded PGlite,
+     * where files run one at a time.
+     */
+    previewsDatabaseUrl: string;
     /** The workflow bundle, built once per run (webpack takes seconds). */
     workflowBundleCode: string;
   }
@@ -42,8 +48,10 @@ export default async function setup(project: TestProject) {
   };
   let databaseUrl = process.env.DATABASE_URL;
   let isolatedDatabaseUrl: string;
+  let previewsDatabaseUrl: string | undefined;
   if (databaseUrl) {
     isolatedDatabaseUrl = await recreateSiblingDatabase(databaseUrl, 'rules');
+    previewsDatabaseUrl = await recreateSiblingDatabase(databaseUrl, 'previews');
   } else {
     for (let i = 0; i < 2; i++) embeddeds.push(await startEmbeddedPostgres({ maxConnections: 16 }));
     databaseUrl = embeddeds[0]!.url;
@@ -51,6 +59,7 @@ export default async function setup(project: TestProject) {
   }
   await prepare(databaseUrl);
   await prepare(isolatedDatabaseUrl);
+  if (previewsDatabaseUrl) await prepare(previewsDatabaseUrl);
 
   let env: TestWorkflowEnvironment | undefined;
   let temporalAddress = process.env.TEMPORAL_ADDRESS;
@@ -75,6 +84,7 @@ export default async function setup(project: TestProject) {
   project.provide('databaseUrl', databaseUrl);
   project.provide('databaseEmbedded', embeddeds.length > 0);
   project.provide('isolatedDatabaseUrl', isolatedDatabaseUrl);
+  project.provide('previewsDatabaseUrl', previewsDatabaseUrl ?? isolatedDatabaseUrl);
 
   return async () => {
     await env?.teardown();

@@ -9,12 +9,16 @@ import { z } from 'zod';
 import { getActiveRuleSet } from '../../db/rule-set.repository.ts';
 import type { Database } from '../../db/schema.ts';
 import { ErrorCode } from '../../domain/errors.ts';
-import { publishRuleSetSource, RuleSetRejectedError } from '../rule-set.service.ts';
+import { isUuid } from '../../domain/ids.ts';
+import { previewRuleSet, PREVIEW_DEFAULTS } from '../rule-set-preview.service.ts';
+import {
+  activateRuleSetVersion, PreviewMismatchError, PreviewNotFoundError, publishRuleSetSource, RuleSetNotFoundError, RuleSetRejectedError,
+} from '../rule-set.service.ts';
 import type { RulesError, RulesWarning } from '../../rules/errors.ts';
 import { actorOf, authenticateRoutes } from '../auth.ts';
 import { ApiError, ApiOnlyCode } from '../errors.ts';
 import { registerIdempotency } from '../idempotency.ts';
-import { refusal } from '../schemas.ts';
+import { fieldRuleRejected, IsoInstant, PathId, refusal } from '../schemas.ts';
 import { withZod } from '../validation.ts';
 
 const tags = ['operator'];
@@ -24,7 +28,66 @@ const Located = z.object({
   code: z.string(), message: z.string(), line: z.number().int(), column: z.number().int(), endLine: z.number().int(),
   endColumn: z.number().int(), hint: z.string().optional(), excerpt: z.string(),
 });
-const Published = z.object({ version: z.string(), name: z.string(), warnings: z.array(Located).describe('published anyway; e.g. a mailing event the rule set does not route sends no mail') });
+const Change = z.object({
+  area: z.enum(['name', 'guard', 'timer', 'mail', 'payout']),
+  change: z.enum(['added', 'removed', 'changed', 'reordered']),
+  event: z.string().optional(),
+  rule: z.string().optional(),
+  text: z.string().describe('the change in words'),
+});
+const Changes = z.array(Change).describe('what changed against the version it replaced, in words (docs/rules.md "Changing policy safely")');
+const Published = z.object({
+  version: z.string(),
+  name: z.string(),
+  warnings: z.array(Located).describe('published anyway; e.g. a mailing event the rule set does not route sends no mail'),
+  previousVersion: z.string().nullable().describe('the version it replaced as the active one'),
+  changes: Changes,
+});
+const PublishQuery = z.strictObject({
+  preview: z.string().max(100).optional().describe('the previewId of `POST /v1/rule-sets/preview`: publish only if this is the exact text previewed'),
+});
+const PreviewQuery = z.strictObject({
+  budgetMs: z.coerce.number().int().min(0).max(300_000).default(PREVIEW_DEFAULTS.budgetMs).describe('stop reading after this long; the answer is then `partial`'),
+  from: IsoInstant.optional().describe('payout window start (created_at ≥ from); default 30 days before `to`'),
+  to: IsoInstant.optional().describe('payout window end (created_at < to); default now'),
+});
+const VerdictChange = z.object({
+  id: z.string().describe('the connection or cart'),
+  event: z.string().describe('the guard event whose verdict changes'),
+  verdict: z.enum(['allowed', 'refused']).describe('what the draft answers'),
+  rule: z.string().describe("the draft's refusing rule; for `allowed`, the rule that refused before"),
+  code: z.string().nullable(),
+  message: z.string().nullable(),
+  ruleSetVersion: z.string().nullable().describe('the version it is pinned to, compared with the draft'),
+});
+const Preview = z.object({
+  previewId: z.string(),
+  version: z.string().describe("the draft's version (content hash)"),
+  name: z.string(),
+  activeVersion: z.string().nullable(),
+  partial: z.boolean().describe('the time budget ran out: the lists cover `scanned` only'),
+  scanned: z.object({ connections: z.number().int(), carts: z.number().int(), payments: z.number().int() }),
+  connections: z.array(VerdictChange),
+  carts: z.array(VerdictChange),
+  mails: z.array(z.object({ event: z.string(), current: z.string(), draft: z.string() })),
+  timers: z.object({ invitationTtl: z.object({ current: z.string().nullable(), draft: z.string() }) }),
+  payoutWindow: z.object({ from: z.string(), to: z.string() }),
+  payouts: z.array(z.object({
+    sourceClientId: z.string(), connectedClientId: z.string(), currency: z.string(), currentShareMinor: z.number().int(), draftShareMinor: z.number().int(),
+    rows: z.number().int(), refusedRows: z.number().int().describe("rows the draft's payout rules fail for (counted 0 in draftShareMinor)"),
+  })),
+  changes: Changes,
+  warnings: z.array(Located),
+});
+const Pinned = z.object({ count: z.number().int(), ids: z.array(z.string()).describe('the first 1000, by id') });
+const Activated = z.object({
+  version: z.string(),
+  name: z.string().nullable(),
+  previousVersion: z.string().nullable(),
+  pinned: z.object({ connections: Pinned, carts: Pinned }).describe('open connections and carts still pinned to the version it replaced (`ccx rules upgrade` moves them)'),
+  changes: Changes,
+});
+const VersionParam = z.object({ version: PathId });
 /** What a caller needs of an error or warning: no file name (it sent a body, not a file). */
 const brief = ({ code, message, line, column, endLine, endColumn, hint, excerpt }: RulesError | RulesWarning) =>
   ({ code, message, line, column, endLine, endColumn, hint, excerpt });
@@ -34,6 +97,20 @@ const RuleSetSource = z
   .regex(/\S/, 'send the rule set as a YAML body (Content-Type: application/yaml)')
   .describe('a rule set in YAML (docs/rules.md)');
 const Active = z.object({ version: z.string(), name: z.string().nullable(), source: z.string(), activatedAt: z.string().nullable() });
+
+/** After authentication, before the body is read: any other content type is 415. */
+async function yamlOnly(request: { headers: Record<string, string | string[] | undefined> }): Promise<void> {
+  const type = request.headers['content-type'];
+  if (!YAML_TYPES.includes((typeof type === 'string' ? type : '').split(';')[0]?.trim().toLowerCase() ?? '')) {
+    throw new ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'a rule set is sent as YAML (Content-Type: application/yaml)');
+  }
+}
+
+/** A rule set with errors is 422 with every error located; anything else goes on as it is. */
+function rejected(err: unknown, outcome: string): unknown {
+  if (!(err instanceof RuleSetRejectedError)) return err;
+  return new ApiError(ApiOnlyCode.RULE_SET_INVALID, `the rule set has ${err.errors.length} error(s); ${outcome}`, { errors: err.errors.map(brief) });
+}
 
 export function ruleSetRoutes(deps: { db: Kysely<Database> }) {
   const { db } = deps;
@@ -51,24 +128,76 @@ export function ruleSetRoutes(deps: { db: Kysely<Database> }) {
           summary: 'Publish a rule set (YAML): checked, stored by content hash, made active',
           consumes: YAML_TYPES,
           body: RuleSetSource,
-          response: { 201: Published, 422: refusal('RULE_SET_INVALID: the rule set has errors (details.errors, each with line and column); nothing was published') },
+          querystring: PublishQuery,
+          response: {
+            201: Published,
+            404: refusal('NOT_FOUND: the preview named by `preview` does not exist'),
+            422: refusal('RULE_SET_INVALID: the rule set has errors (details.errors, each with line and column); RULE_REJECTED (details.rule = preview-matches-draft): not the text previewed. Nothing was published'),
+          },
         },
-        // After authentication, before the body is read: any other content type is 415.
-        onRequest: async (request) => {
-          if (!YAML_TYPES.includes(request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() ?? '')) {
-            throw new ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'a rule set is sent as YAML (Content-Type: application/yaml)');
-          }
-        },
+        onRequest: yamlOnly,
       },
       async (request, reply) => {
+        const previewId = request.query.preview;
+        if (previewId !== undefined && !isUuid(previewId)) throw new ApiError(ErrorCode.NOT_FOUND, `no preview ${previewId}`);
         try {
-          const { ruleSet, warnings } = await publishRuleSetSource(db, request.body, 'rule-set.yaml', actorOf(request));
-          return reply.code(201).send({ version: ruleSet.hash, name: ruleSet.name, warnings: warnings.map(brief) });
+          const published = await publishRuleSetSource(db, request.body, 'rule-set.yaml', actorOf(request), previewId === undefined ? {} : { previewId });
+          const { ruleSet, warnings, previousVersion, changes } = published;
+          return reply.code(201).send({ version: ruleSet.hash, name: ruleSet.name, warnings: warnings.map(brief), previousVersion, changes });
         } catch (err) {
-          if (!(err instanceof RuleSetRejectedError)) throw err;
-          throw new ApiError(ApiOnlyCode.RULE_SET_INVALID, `the rule set has ${err.errors.length} error(s); nothing was published`, {
-            errors: err.errors.map(brief),
+          if (err instanceof PreviewNotFoundError) throw new ApiError(ErrorCode.NOT_FOUND, err.message);
+          if (err instanceof PreviewMismatchError) throw fieldRuleRejected('preview-matches-draft', 'preview', `${err.message}; nothing was published`);
+          throw rejected(err, 'nothing was published');
+        }
+      },
+    );
+
+    app.post(
+      '/v1/rule-sets/preview',
+      {
+        schema: {
+          tags,
+          summary: 'Preview a draft rule set (YAML) against the live read model; read-only, stored with an id',
+          consumes: YAML_TYPES,
+          body: RuleSetSource,
+          querystring: PreviewQuery,
+          response: { 200: Preview, 422: refusal('RULE_SET_INVALID: the draft has errors (details.errors, each with line and column)') },
+        },
+        onRequest: yamlOnly,
+      },
+      async (request) => {
+        const { budgetMs, from, to } = request.query;
+        try {
+          const result = await previewRuleSet(db, request.body, 'rule-set.yaml', {
+            actor: actorOf(request), budgetMs, ...(from ? { from: new Date(from) } : {}), ...(to ? { to: new Date(to) } : {}),
           });
+          return { ...result, warnings: result.warnings.map(brief) };
+        } catch (err) {
+          throw rejected(err, 'nothing was previewed');
+        }
+      },
+    );
+
+    app.post(
+      '/v1/rule-sets/:version/activate',
+      {
+        schema: {
+          tags,
+          summary: 'Make a published version the active one (roll back or forward); lists what stays pinned to the version it replaces',
+          params: VersionParam,
+          response: {
+            200: Activated,
+            404: refusal('NOT_FOUND: no rule set has this version'),
+            422: refusal('RULE_SET_INVALID: the version breaks a rule every rule set keeps (details.errors)'),
+          },
+        },
+      },
+      async (request) => {
+        try {
+          return await activateRuleSetVersion(db, request.params.version, actorOf(request));
+        } catch (err) {
+          if (err instanceof RuleSetNotFoundError) throw new ApiError(ErrorCode.NOT_FOUND, err.message);
+          throw rejected(err, 'nothing was activated');
         }
       },
     );

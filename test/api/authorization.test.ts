@@ -56,6 +56,7 @@ function pathFor(route: DeclaredRoute): string {
     module: () => world.module,
     keyId: () => world.viewerKeyId, // refused before the handler: nothing is revoked
     orderId: () => world.orderId,
+    version: () => '0'.repeat(64), // refused before the handler: nothing is activated
   };
   return route.url.replace(/:(\w+)/g, (_, name: string) => {
     const id = ids[name]?.(route.url);
@@ -70,6 +71,7 @@ function bodyFor(route: DeclaredRoute): unknown {
     'POST /v1/contracting-companies': () => ({ name: 'Verlag' }),
     'POST /v1/clients': () => ({ contractingCompanyId: world.companyId, name: 'Neu', email: 'neu@example.test', language: 'de' }),
     'POST /v1/rule-sets': () => undefined, // sent as YAML: refused before the body is read
+    'POST /v1/rule-sets/preview': () => undefined, // the same
     'POST /v1/connections': () => ({ targetClientId: world.seller.id, offerAccess: true }),
     'PATCH /v1/connections/:id': () => ({ offerAccess: false }),
     'POST /v1/offers': () => ({ title: 'Abo', priceMinor: 1, currency: 'EUR', crossClient: false, products: [{ name: 'Abo', costCenter: 'K' }] }),

@@ -46,8 +46,9 @@ const withinCompanyOnly = defaultRules.replace(
       message: "{{ target.name }} may no longer accept links across contracting companies"
 `,
 ).replace(
-  '  connection.invite:\n',
-  `  connection.invite:
+  // After the guards every rule set keeps (rules/invariants.ts).
+  '      message: a connection to a client of another contracting company needs a callback {url, secret}\n',
+  `      message: a connection to a client of another contracting company needs a callback {url, secret}
     - id: same-company-only
       require: source.company.id == target.company.id
       message: "{{ source.name }} may only connect within its own contracting company, not to {{ target.name }}"

@@ -1,4 +1,4 @@
-/** `ccx rules check` and `ccx rules explain` as a product owner runs them. */
+/** `ccx rules check`, `explain` and `diff` as a product owner runs them. */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +35,18 @@ test('check lists every error with file:line:column and exits 1', async () => {
   const line = broken.split('\n').findIndex((l) => l.includes('hasCalback')) + 1;
   expect(stdout).toContain(`${file}:${line}:`);
   expect(stdout).toContain('did you mean `hasCallback`?');
-  expect(stdout).toMatch(/2 error\(s\)/);
+  // The misspelt callback guard is also no longer the one every rule set keeps (rules/invariants.ts).
+  expect(stdout).toContain(`${file}:${line}:`);
+  expect(stdout).toContain('RULES_INVARIANT guard `callback-required` must require exactly');
+  expect(stdout).toMatch(/3 error\(s\)/);
+});
+
+test('diff of two files lists what changed in words', async () => {
+  const file = path.join(dir, 'shorter.rules.yaml');
+  writeFileSync(file, readFileSync(DEFAULT_RULES_FILE, 'utf8').replace('P30D', 'P7D'));
+  const { code, stdout } = await ccx('rules', 'diff', DEFAULT_RULES_FILE, file);
+  expect(code).toBe(0);
+  expect(stdout).toContain('  - Invitations expire 1 week after they are sent (was 30 days); this applies to invitations sent after publishing');
 });
 
 test('explain shows each rule of an event with its verdict and the facts it read', async () => {

@@ -1,12 +1,15 @@
 import { inject } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../db/connect.ts';
 
+/** `previews`: the preview tests' own (issue 15; test/global-setup.ts). */
+export type TestDatabase = 'shared' | 'isolated' | 'previews';
+
 /**
  * A connection to the run's (already migrated) test database — or to the isolated one, for the
  * test file that publishes rule sets. Close it in afterAll.
  */
-export function testDatabase(which: 'shared' | 'isolated' = 'shared'): DatabaseHandle {
-  const url = which === 'shared' ? inject('databaseUrl') : inject('isolatedDatabaseUrl');
+export function testDatabase(which: TestDatabase = 'shared'): DatabaseHandle {
+  const url = which === 'shared' ? inject('databaseUrl') : which === 'isolated' ? inject('isolatedDatabaseUrl') : inject('previewsDatabaseUrl');
   return openDatabase(url, { embedded: inject('databaseEmbedded') });
 }
 

@@ -11,7 +11,7 @@ import { createMailTransport } from '../../activities/mailer.ts';
 import { startMailDispatcher, type MailDispatcher } from '../../runtime/mail-dispatcher.ts';
 import { activityInterceptors } from '../../runtime/worker.ts';
 import type { DatabaseHandle } from '../../db/connect.ts';
-import { testDatabase } from './database.ts';
+import { testDatabase, type TestDatabase } from './database.ts';
 import { startTestSmtp, type TestSmtp } from './smtp.ts';
 
 // Worker lifecycle chatter drowns test output; warnings and errors still show.
@@ -33,7 +33,7 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-export async function startTestEngine(options: { worker?: boolean; database?: 'shared' | 'isolated' } = {}): Promise<TestEngine> {
+export async function startTestEngine(options: { worker?: boolean; database?: TestDatabase } = {}): Promise<TestEngine> {
   const address = inject('temporalAddress');
   const namespace = inject('temporalNamespace');
   const taskQueue = `test-${randomUUID()}`;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app.ts';
 import { createApiKey, operatorPrincipal } from '../../api/auth.ts';
+import type { TestDatabase } from './database.ts';
 import { startTestEngine, type TestEngine } from './engine.ts';
 
 export interface TestStack {
@@ -15,7 +16,7 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(options: { temporalDeadlineMs?: number; database?: 'shared' | 'isolated'; temporalUiUrl?: string } = {}): Promise<TestStack> {
+export async function startTestStack(options: { temporalDeadlineMs?: number; database?: TestDatabase; temporalUiUrl?: string } = {}): Promise<TestStack> {
   const engine = await startTestEngine({ database: options.database });
   const app = buildApp({
     db: engine.database.db,

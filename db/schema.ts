@@ -260,6 +260,18 @@ export interface AuditLogTable {
   details: ColumnType<unknown, string, never>;
 }
 
+/** The change feed (migration 010): one row per change and per client that may see it. */
+export interface EventTable {
+  id: Generated<string>;
+  /** The writing transaction (xid8, as text): set by the database. */
+  xid: Generated<string>;
+  client_id: string;
+  type: string;
+  entity_id: string;
+  at: CreatedAt;
+  data: ColumnType<unknown, string, never>;
+}
+
 export interface Database {
   contracting_companies: ContractingCompanyTable;
   contract_modules: ContractModuleTable;
@@ -280,6 +292,7 @@ export interface Database {
   payout_rows: PayoutRowTable;
   order_movements: OrderMovementTable;
   audit_log: AuditLogTable;
+  events: EventTable;
 }
 
 export type Client = Selectable<ClientTable>;

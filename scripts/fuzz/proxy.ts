@@ -26,6 +26,7 @@ export const FINGERPRINTED_TABLES = [
   'payout_rows',
   'order_movements',
   'audit_log',
+  'events',
 ] as const;
 
 export interface RefusedChange {

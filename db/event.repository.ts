@@ -29,10 +29,15 @@ const INT64_MAX = 9223372036854775807n;
 
 export const encodePosition = (p: FeedPosition): string => `${p.xid}-${p.id}`;
 
+/** What a position looks like (the route's schema says so too). */
+export const POSITION_PATTERN = /^(\d{1,20})-(\d{1,19})$/;
+
+/** A position past the largest possible one reads as the largest: nothing comes after it. */
 export function decodePosition(text: string): FeedPosition {
-  const match = /^(\d{1,20})-(\d{1,19})$/.exec(text);
-  if (!match || BigInt(match[1]!) > UINT64_MAX || BigInt(match[2]!) > INT64_MAX) throw new InvalidCursorError();
-  return { xid: BigInt(match[1]!).toString(), id: BigInt(match[2]!).toString() };
+  const match = POSITION_PATTERN.exec(text);
+  if (!match) throw new InvalidCursorError();
+  const clamp = (digits: string, max: bigint) => (BigInt(digits) > max ? max : BigInt(digits)).toString();
+  return { xid: clamp(match[1]!, UINT64_MAX), id: clamp(match[2]!, INT64_MAX) };
 }
 
 export interface EventRecord {

@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { decodePosition, listEvents } from '../../db/event.repository.ts';
+import { decodePosition, listEvents, POSITION_PATTERN } from '../../db/event.repository.ts';
 import type { Database } from '../../db/schema.ts';
 import { EVENT_TYPES } from '../../domain/event.ts';
 import { authenticateRoutes, callerOf } from '../auth.ts';
@@ -16,7 +16,7 @@ import { withZod } from '../validation.ts';
 const EventsQuery = z.strictObject({
   after: z
     .string()
-    .max(64)
+    .regex(POSITION_PATTERN)
     .optional()
     .describe("resume after this position: a `nextCursor` or any item's `seq` (omit to read from the start)"),
   limit: z.coerce.number().int().min(1).max(100).default(50),

@@ -26,7 +26,6 @@ export const FINGERPRINTED_TABLES = [
   'payout_rows',
   'order_movements',
   'audit_log',
-  'events',
 ] as const;
 
 export interface RefusedChange {

@@ -6,13 +6,20 @@ import type { PairAvailability } from '../domain/availability.ts';
 import type { CartView } from '../domain/cart.ts';
 import { readPairAvailability } from '../db/availability.repository.ts';
 import { recordCart } from '../db/cart.repository.ts';
+import { appendEvents } from '../db/event.repository.ts';
+import { cartEvent } from '../domain/event.ts';
 import type { Database } from '../db/schema.ts';
 
 export function createCartActivities({ db }: { db: Kysely<Database> }) {
   return {
-    /** The read-model row and the cart's sources together; stale versions are ignored. */
+    /**
+     * The read-model row, the cart's sources and its change-feed event together; stale versions
+     * are ignored (and make no event).
+     */
     async recordCartTransition({ view }: { view: CartView }): Promise<void> {
-      await db.transaction().execute((trx) => recordCart(trx, view));
+      await db.transaction().execute(async (trx) => {
+        if (await recordCart(trx, view)) await appendEvents(trx, [cartEvent(view)]);
+      });
     },
 
     /**

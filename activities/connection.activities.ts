@@ -15,6 +15,8 @@ import type { Database } from '../db/schema.ts';
 import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import type { ConnectionFacts, ConnectionTransition, PartyFacts } from '../domain/connection.ts';
+import { connectionEvent } from '../domain/event.ts';
+import { appendEvents } from '../db/event.repository.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
 import { startPairFanouts } from './availability.dispatch.ts';
 import { MAIL_TEMPLATES, renderMail, type MailTemplate } from './mail-templates.ts';
@@ -132,6 +134,7 @@ export function createConnectionActivities({ db, mailQueue, temporal }: Connecti
         const written = await upsertConnection(trx, view);
         await insertHistory(trx, { connectionId: view.id, version: view.version, ...history });
         await enqueueMails(trx, mails.map((m) => systemMailRow(mailQueue, m)));
+        if (written) await appendEvents(trx, [connectionEvent(view, history)]); // the change feed: only what changed the read model
         const changes = written && (!before || before.status !== view.status || before.offer_access !== view.offerAccess);
         if (changes) await touchPairs(trx, [pair]);
         return { touched: changes, facts: readFacts ? await partyFacts(trx, pair) : null };

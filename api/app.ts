@@ -16,6 +16,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { cartRoutes } from './routes/carts.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { defaultHealth, healthRoutes, type Health } from './routes/health.ts';
+import { eventRoutes } from './routes/events.ts';
 import { mailRoutes } from './routes/mails.ts';
 import { offerRoutes } from './routes/offers.ts';
 import { orderMovementRoutes } from './routes/order-movements.ts';
@@ -141,6 +142,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   void app.register(orderMovementRoutes({ db: deps.db }));
   void app.register(payoutRoutes({ db: deps.db }));
   void app.register(machineRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs, temporalUiUrl: deps.temporalUiUrl }));
+  void app.register(eventRoutes({ db: deps.db }));
   addShadowedMethodStubs(app, routes, methodStubs); // last: it looks at every route above
   return app;
 }

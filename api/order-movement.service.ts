@@ -20,9 +20,11 @@ import {
   payoutRowsOfOrder,
   type MovementType,
 } from '../db/order-movement.repository.ts';
+import { appendEvents } from '../db/event.repository.ts';
 import { toPayoutRow } from '../db/payout.repository.ts';
 import type { Database, OrderRow, PayoutRowRecord } from '../db/schema.ts';
 import { ErrorCode } from '../domain/errors.ts';
+import { payoutEvent, type EventType } from '../domain/event.ts';
 import type { OrderItem, PayoutRow } from '../domain/payout.ts';
 import { roundedShare } from '../rules/evaluator.ts';
 import { ApiError } from './errors.ts';
@@ -51,6 +53,9 @@ export interface MovementResult {
 }
 
 const notFound = () => new ApiError(ErrorCode.NOT_FOUND, 'order not found');
+
+/** The change-feed event of each movement type. */
+const MOVEMENT_EVENT: Record<MovementType, EventType> = { REFUND: 'order.refunded', LOSS: 'order.chargedBack', PAYMENT: 'order.renewed' };
 
 /** The request as the movement key remembers it: items in offer order, so their order does not matter. */
 function hashOf(cmd: MovementCommand): string {
@@ -112,6 +117,12 @@ export async function recordOrderMovement(db: Kysely<Database>, cmd: MovementCom
 
     await insertMovement(trx, { ...movementKey, requestHash: requestHashValue });
     const written = await insertPayoutRows(trx, rows);
+    // The change feed, in the movement's transaction: the seller learns of it, both parties of each row.
+    const movement = { orderId: order.order_id, type: cmd.type, movementId: cmd.movementId, payoutRowIds: written.map((r) => r.id) };
+    await appendEvents(trx, [
+      { clientIds: [cmd.sellerClientId], type: MOVEMENT_EVENT[cmd.type], entityId: order.order_id, data: movement },
+      ...written.map((r) => payoutEvent('payout.created', toPayoutRow(r))),
+    ]);
     return { orderId: order.order_id, movementId: cmd.movementId, rows: inItemOrder(written, cmd.items), replayed: false };
   });
 }

@@ -18,9 +18,11 @@ import {
   type SettlementLine,
 } from '../db/payout.repository.ts';
 import { appendAuditEntry } from '../db/audit.repository.ts';
+import { appendEvents } from '../db/event.repository.ts';
 import type { Database } from '../db/schema.ts';
 import type { AuditActor } from '../domain/audit.ts';
 import { ErrorCode } from '../domain/errors.ts';
+import { payoutEvent } from '../domain/event.ts';
 import type { PaidStatus, PayoutRow } from '../domain/payout.ts';
 import { ApiError } from './errors.ts';
 import type { ListPayoutsInput, MarkPaidInput, PayoutCsvFilters, PayoutSummaryInput } from './payout.schemas.ts';
@@ -51,7 +53,10 @@ export async function setPaidStatus(db: Kysely<Database>, clientId: string, id: 
   if (paidStatus === 'PAID') {
     const marked = await db.transaction().execute(async (trx) => {
       const row = await markRowPaid(trx, id, clientId);
-      if (row) await appendAuditEntry(trx, actor, { action: 'payout.marked-paid', subject: row.id, details: { marked: 1, rowIds: [row.id] } });
+      if (row) {
+        await appendAuditEntry(trx, actor, { action: 'payout.marked-paid', subject: row.id, details: { marked: 1, rowIds: [row.id] } });
+        await appendEvents(trx, [payoutEvent('payout.paid', toPayoutRow(row))]);
+      }
       return row;
     });
     if (marked) return toPayoutRow(marked);
@@ -74,8 +79,10 @@ export async function payoutSummary(db: Kysely<Database>, clientId: string, q: P
  */
 export async function markPaid(db: Kysely<Database>, clientId: string, body: MarkPaidInput, actor: AuditActor): Promise<{ marked: number }> {
   return db.transaction().execute(async (trx) => {
-    const marked = await markPaidUntil(trx, { clientId, until: body.until, counterpartyId: body.connectedClientId, currency: body.currency });
+    const rows = await markPaidUntil(trx, { clientId, until: body.until, counterpartyId: body.connectedClientId, currency: body.currency });
+    const marked = rows.length;
     if (marked > 0) {
+      await appendEvents(trx, rows.map((r) => payoutEvent('payout.paid', toPayoutRow(r))));
       const details = { marked, until: body.until, connectedClientId: body.connectedClientId ?? null, currency: body.currency ?? null };
       await appendAuditEntry(trx, actor, { action: 'payout.marked-paid', subject: null, details });
     }

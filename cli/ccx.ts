@@ -19,7 +19,7 @@ const usage = `usage: ccx <command>
   temporal setup   register the search attributes on TEMPORAL_ADDRESS's namespace
   rules check <file> | explain <event> <facts.json> [--rules file] | preview <file> | diff <a> <b> | publish <file> [--preview id] | activate <version> | upgrade <workflowId|--all>
   payouts export --client <clientId> [--type T] [--paid-status S] [--connected-client-id C] [--from ISO] [--to ISO] [--out file]  the payout list as CSV (needs DATABASE_URL)
-  demo             walk a running stack through a connection lifecycle over HTTP (needs CCX_OPERATOR_KEY)
+  demo [--key K] [--url U]  drive a running stack through connection, cart, purchase, refund, renewal and payouts with the typed client (key: --key or CCX_OPERATOR_KEY)
   diagrams [--out dir] [--rules file]  write the state machines as Mermaid and SVG, rules and mails as the rule set routes them (default docs/diagrams)`;
 
 async function main(argv: string[]): Promise<number> {
@@ -48,8 +48,15 @@ async function main(argv: string[]): Promise<number> {
     case 'payouts':
       return payoutsCommand(config, argv.slice(1));
     case 'demo': {
-      if (!config.operatorKey) throw new Error('set CCX_OPERATOR_KEY to the operator key of the running stack');
-      await runDemo(`http://127.0.0.1:${config.port}`, config.operatorKey);
+      const flag = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+      const operatorKey = flag('--key') ?? config.operatorKey;
+      if (!operatorKey) throw new Error('pass the operator key of the running stack: npm run demo -- --key <key> (or set CCX_OPERATOR_KEY)');
+      await runDemo({
+        baseUrl: flag('--url') ?? process.env.CCX_API_URL ?? `http://127.0.0.1:${config.port}`,
+        operatorKey,
+        temporalUi: process.env.CCX_TEMPORAL_UI_URL ?? `http://127.0.0.1:${config.temporal.devServerPort + 1000}`,
+        namespace: config.temporal.namespace,
+      });
       return 0;
     }
     case 'diagrams': {

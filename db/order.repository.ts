@@ -6,8 +6,10 @@
  */
 import type { Kysely } from 'kysely';
 import type { OrderItem, OrderView } from '../domain/payout.ts';
+import { payoutEvent } from '../domain/event.ts';
+import { appendEvents } from './event.repository.ts';
 import { toPayoutRow } from './payout.repository.ts';
-import type { Database, OrderRow } from './schema.ts';
+import type { Database, OrderRow, PayoutRowRecord } from './schema.ts';
 
 /** One PAYMENT row to write: a cross-client item of the order, its share already computed. */
 export interface PaymentRowInput {
@@ -95,8 +97,9 @@ export async function recordOrder(db: Kysely<Database>, rec: OrderRecord): Promi
       if (!other) throw new Error(`order ${rec.orderId} conflicted but cannot be read`);
       return sameOrConflict(trx, other, rec.requestHash);
     }
+    let rows: PayoutRowRecord[] = [];
     if (rec.payments.length > 0) {
-      await trx
+      rows = await trx
         .insertInto('payout_rows')
         .values(
           rec.payments.map((p) => ({
@@ -122,8 +125,15 @@ export async function recordOrder(db: Kysely<Database>, rec: OrderRecord): Promi
           })),
         )
         .onConflict((oc) => oc.columns(['connected_client_id', 'order_id', 'offer_id', 'type', 'movement_id']).doNothing())
+        .returningAll()
         .execute();
     }
+    // The change feed, with the order: the seller learns of the order, both parties of each row.
+    const recorded = { orderId: rec.orderId, cartId: rec.cartId, currency: rec.currency, items: rec.items, payoutRowIds: rows.map((r) => r.id) };
+    await appendEvents(trx, [
+      { clientIds: [rec.sellerClientId], type: 'order.recorded', entityId: rec.orderId, data: recorded },
+      ...rows.map((r) => payoutEvent('payout.created', toPayoutRow(r))),
+    ]);
     return { ok: true, order: await toOrderView(trx, inserted), created: true };
   });
 }

@@ -251,7 +251,7 @@ export interface MarkPaidFilters {
  * overlapping pairs at the same time wait for each other instead of deadlocking; a row another
  * call marked meanwhile is re-checked (still OPEN?) and not counted twice.
  */
-export async function markPaidUntil(db: Kysely<Database>, f: MarkPaidFilters): Promise<number> {
+export async function markPaidUntil(db: Kysely<Database>, f: MarkPaidFilters): Promise<PayoutRowRecord[]> {
   const side = (s: Side) => {
     let q = db
       .selectFrom('payout_rows')
@@ -264,7 +264,7 @@ export async function markPaidUntil(db: Kysely<Database>, f: MarkPaidFilters): P
     if (f.currency !== undefined) q = q.where('currency', '=', f.currency);
     return q;
   };
-  const result = await db
+  return db
     .with('candidates', () => side('source').unionAll(side('seller')))
     .with('locked', (w) =>
       w
@@ -279,6 +279,6 @@ export async function markPaidUntil(db: Kysely<Database>, f: MarkPaidFilters): P
     .from('locked')
     .whereRef('payout_rows.id', '=', 'locked.id')
     .where('payout_rows.paid_status', '=', 'OPEN')
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+    .returningAll('payout_rows')
+    .execute();
 }

@@ -269,6 +269,18 @@ export interface RuleSetPreviewTable {
   created_at: CreatedAt;
 }
 
+/** The change feed (migration 010): one row per change and per client that may see it. */
+export interface EventTable {
+  id: Generated<string>;
+  /** The writing transaction (xid8, as text): set by the database. */
+  xid: Generated<string>;
+  client_id: string;
+  type: string;
+  entity_id: string;
+  at: CreatedAt;
+  data: ColumnType<unknown, string, never>;
+}
+
 export interface Database {
   contracting_companies: ContractingCompanyTable;
   contract_modules: ContractModuleTable;
@@ -290,6 +302,7 @@ export interface Database {
   order_movements: OrderMovementTable;
   audit_log: AuditLogTable;
   rule_set_previews: RuleSetPreviewTable;
+  events: EventTable;
 }
 
 export type Client = Selectable<ClientTable>;

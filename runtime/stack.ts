@@ -110,7 +110,7 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
       const connection = await Connection.connect({ ...(config.temporal.connectionOptions as object), address: temporalAddress });
       stops.push(() => connection.close());
       const client = new Client({ connection, namespace: config.temporal.namespace });
-      await bootstrapOperatorKey(database, config, log);
+      const newOperatorKey = await bootstrapOperatorKey(database, config, log);
       const app = buildApp({
         db: database.db,
         temporal: { client, taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace },
@@ -131,6 +131,7 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
       stops.push(async () => clearInterval(timer));
       stack.app = app;
       log(`HTTP API on http://127.0.0.1:${config.port} (OpenAPI at /openapi.json, docs at /docs)`);
+      log(startBanner(`http://127.0.0.1:${config.port}`, temporalUiUrl, config.temporal.namespace, newOperatorKey));
     }
     if (workerFailure) throw workerFailure; // failed while the rest was starting
     return stack;
@@ -175,16 +176,37 @@ async function openMailer(config: Config, stops: Stop[], log: typeof console.log
   return mailer;
 }
 
-/** CCX_OPERATOR_KEY when given; otherwise the first boot creates one and prints it once. */
-async function bootstrapOperatorKey(database: DatabaseHandle, config: Config, log: typeof console.log): Promise<void> {
+/** Where everything is, once the stack answers; the operator key only on the boot that created it. */
+function startBanner(api: string, temporalUi: string | undefined, namespace: string, newOperatorKey: string | undefined): string {
+  const lines = [
+    '',
+    '  ccx is running',
+    `    API           ${api}  (OpenAPI: ${api}/openapi.json)`,
+    `    API docs      ${api}/docs`,
+    `    machines      ${api}/machines`,
+    `    Temporal UI   ${temporalUi ? `${temporalUi}/namespaces/${encodeURIComponent(namespace)}/workflows` : 'set CCX_TEMPORAL_UI_URL to show it here'}`,
+  ];
+  if (newOperatorKey) {
+    lines.push('', `    operator API key (created on this first boot, shown once — store it): ${newOperatorKey}`);
+    lines.push(`    try it:  CCX_OPERATOR_KEY=${newOperatorKey} npm run demo`);
+  } else {
+    lines.push('', '    operator key: the one printed on first boot (or CCX_OPERATOR_KEY); demo: npm run demo -- --key <operator key>');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * CCX_OPERATOR_KEY when given; otherwise the first boot creates one, answered here for the banner
+ * (the only time it is ever shown).
+ */
+async function bootstrapOperatorKey(database: DatabaseHandle, config: Config, log: typeof console.log): Promise<string | undefined> {
   const { createApiKey, ensureOperatorKey, operatorPrincipal } = await import('../api/auth.ts');
   if (config.operatorKey) {
     const { keyId, revoked } = await ensureOperatorKey(database.db, config.operatorKey);
     // Revocation wins over the environment: the key stays refused, so say so at boot.
     if (revoked) log(`WARNING: CCX_OPERATOR_KEY (key ${keyId}) is revoked: requests with it are refused with 401; set another key`);
-    return;
+    return undefined;
   }
-  if (await hasActiveOperatorKey(database.db)) return;
-  const { apiKey } = await createApiKey(database.db, operatorPrincipal);
-  log(`\n  operator API key (shown once, store it): ${apiKey}\n`);
+  if (await hasActiveOperatorKey(database.db)) return undefined;
+  return (await createApiKey(database.db, operatorPrincipal)).apiKey;
 }

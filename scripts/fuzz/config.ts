@@ -34,6 +34,7 @@ export async function issuedCursors(send: Send, world: World, operatorKey: strin
     ['/v1/payouts', world.seller.apiKey],
     ['/v1/audit', operatorKey],
     ['/v1/mails', operatorKey],
+    ['/v1/events', world.seller.apiKey], // its cursor parameter is `after` (api.md)
   ];
   const cursors = new Map<string, string>();
   for (const [url, key] of lists) {
@@ -86,7 +87,7 @@ ${[...cursors]
     ([url, cursor]) => `
 [[operations]]
 include-path = "${url}"
-parameters = { "query.cursor" = ${JSON.stringify(cursor)} }
+parameters = { "query.${url === '/v1/events' ? 'after' : 'cursor'}" = ${JSON.stringify(cursor)} }
 `,
   )
   .join('')}`;

@@ -186,5 +186,8 @@ describe('authorization matrix', () => {
     expect((await send('GET', `/v1/offers/${world.sharedOfferId}`, world.seller.apiKey)).status).toBe(200);
     expect((await send('GET', `/v1/carts/${world.cartId}`, world.seller.apiKey)).status).toBe(200);
     expect((await send('PUT', `/v1/payouts/${world.payoutRowId}/paid-status`, world.source.apiKey, { paidStatus: 'OPEN' })).status).toBe(200);
+    // The change feed answers each client its own changes (the stranger's feed has none of the world's).
+    expect((await send('GET', '/v1/events', world.seller.apiKey)).body.items.length).toBeGreaterThan(0);
+    expect((await send('GET', '/v1/events', world.stranger.apiKey)).body.items).toEqual([]);
   });
 });

@@ -126,7 +126,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   );
   void app.register(cartRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs }));
   void app.register(purchaseRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs }));
-  void app.register(orderMovementRoutes({ db: deps.db }));
+  void app.register(orderMovementRoutes({ db: deps.db, callbackQueue: deps.temporal.taskQueue }));
   void app.register(payoutRoutes({ db: deps.db }));
   addShadowedMethodStubs(app, routes, methodStubs); // last: it looks at every route above
   return app;

@@ -8,6 +8,7 @@ import * as orderMovements from './migrations/2026_11_27_006_order_movements.ts'
 import * as payoutIndexes from './migrations/2026_11_27_007_payout_indexes.ts';
 import * as outboxes from './migrations/2026_11_27_008_outboxes.ts';
 import * as auditLog from './migrations/2026_11_27_009_audit_log.ts';
+import * as callbacks from './migrations/2026_11_28_011_callbacks.ts';
 
 /** Migrations listed statically: works the same under tsx, vitest and a bundler. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_27_007_payout_indexes': payoutIndexes,
   '2026_11_27_008_outboxes': outboxes,
   '2026_11_27_009_audit_log': auditLog,
+  '2026_11_28_011_callbacks': callbacks,
 };
 
 /** In the order they run (kysely sorts by name). */

@@ -12,6 +12,7 @@ import { errorHandler } from './errors.ts';
 import { refuseUnstorableInput } from './input-guard.ts';
 import { registerOpenApi } from './openapi.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { callbackRoutes } from './routes/callbacks.ts';
 import { cartRoutes } from './routes/carts.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { defaultHealth, healthRoutes, type Health } from './routes/health.ts';
@@ -105,6 +106,15 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   void app.register(auditRoutes({ db: deps.db }));
   void app.register(
     connectionRoutes({
+      db: deps.db,
+      temporal: deps.temporal,
+      secretKey: deps.secretKey,
+      temporalDeadlineMs,
+      allowInsecureCallbacks: deps.allowInsecureCallbacks ?? false,
+    }),
+  );
+  void app.register(
+    callbackRoutes({
       db: deps.db,
       temporal: deps.temporal,
       secretKey: deps.secretKey,

@@ -253,6 +253,10 @@ export async function listDeliveries(
   };
 }
 
+export async function attemptsOf(db: Kysely<Database>, deliveryId: string): Promise<CallbackAttemptRow[]> {
+  return db.selectFrom('callback_attempts').selectAll().where('delivery_id', '=', deliveryId).orderBy('attempt').execute();
+}
+
 export async function getDelivery(db: Kysely<Database>, connectionId: string, id: string): Promise<CallbackDeliveryRow | undefined> {
   return db.selectFrom('callback_deliveries').selectAll().where('id', '=', id).where('connection_id', '=', connectionId).executeTakeFirst();
 }

@@ -20,6 +20,8 @@ function runWorker(env: Record<string, string>, command = 'worker'): Promise<{ c
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       DATABASE_URL: inject('databaseUrl'),
       CCX_TASK_QUEUE: `boot-${randomUUID()}`,
+      // Workers sign callbacks: with DATABASE_URL they need the deployment's key like API hosts.
+      CCX_SECRET_KEY: 'ab'.repeat(32),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -27,9 +27,14 @@ function runWorker(env: Record<string, string>, command = 'worker'): Promise<{ c
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let stopping = false;
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();
-    if (output.includes('worker polling') || output.includes('HTTP API on')) child.kill('SIGTERM'); // it started: stop it
+    // It started: stop it, once (a second SIGTERM would kill it before its clean stop).
+    if (!stopping && (output.includes('worker polling') || output.includes('HTTP API on'))) {
+      stopping = true;
+      child.kill('SIGTERM');
+    }
   });
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));

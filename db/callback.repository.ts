@@ -262,8 +262,8 @@ export async function getDelivery(db: Kysely<Database>, connectionId: string, id
 }
 
 /**
- * Due now again, with a fresh 3-day window, whatever its state; the same id and body. A delivery
- * in flight keeps its claim: it is due again once that attempt is recorded.
+ * Due now again, with a fresh 3-day window, whatever its state; the same id and body. An attempt
+ * in flight keeps its claim and finishes; its recorded outcome decides what follows.
  */
 export async function redeliver(db: Kysely<Database>, connectionId: string, id: string): Promise<CallbackDeliveryRow | undefined> {
   return db

@@ -152,7 +152,7 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
      * enqueues the mails then — the activity completes only once both are in.
      */
     async recordPurchase({ mails = [], ...input }: PurchaseRecordInput & { mails?: SaleMail[] }): Promise<OrderView> {
-      const outcome = await recordOrder(db, { ...input, id: uuidv7(), payments: input.payments.map((p) => ({ ...p, id: uuidv7() })) });
+      const outcome = await recordOrder(db, { ...input, id: uuidv7(), payments: input.payments.map((p) => ({ ...p, id: uuidv7() })) }, mailQueue);
       if (outcome.ok) {
         const rows = [];
         for (const mail of mails) {

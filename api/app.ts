@@ -13,6 +13,7 @@ import { errorHandler } from './errors.ts';
 import { refuseUnstorableInput } from './input-guard.ts';
 import { registerOpenApi } from './openapi.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { callbackRoutes } from './routes/callbacks.ts';
 import { cartRoutes } from './routes/carts.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { defaultHealth, healthRoutes, type Health } from './routes/health.ts';
@@ -126,6 +127,15 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     }),
   );
   void app.register(
+    callbackRoutes({
+      db: deps.db,
+      temporal: deps.temporal,
+      secretKey: deps.secretKey,
+      temporalDeadlineMs,
+      allowInsecureCallbacks: deps.allowInsecureCallbacks ?? false,
+    }),
+  );
+  void app.register(
     offerRoutes({
       db: deps.db,
       // The offer is committed and its pairs' versions bumped; this tells their carts now (the
@@ -139,7 +149,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   );
   void app.register(cartRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs, admission }));
   void app.register(purchaseRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs, admission }));
-  void app.register(orderMovementRoutes({ db: deps.db }));
+  void app.register(orderMovementRoutes({ db: deps.db, callbackQueue: deps.temporal.taskQueue }));
   void app.register(payoutRoutes({ db: deps.db }));
   void app.register(machineRoutes({ db: deps.db, temporal: deps.temporal, temporalDeadlineMs, temporalUiUrl: deps.temporalUiUrl }));
   void app.register(eventRoutes({ db: deps.db }));

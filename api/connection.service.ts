@@ -7,7 +7,8 @@
 import { ApplicationFailure, WithStartWorkflowOperation, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { getPartyFacts } from '../db/client.repository.ts';
-import { findOpenConnection, getConnection, setCallbackSecret, toConnectionView } from '../db/connection.repository.ts';
+import { dropCallbackWithoutConnection, getCallback, storeCallback } from '../db/callback.repository.ts';
+import { findOpenConnection, getConnection, toConnectionView } from '../db/connection.repository.ts';
 import type { Database } from '../db/schema.ts';
 import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
 import { checkInvitation } from '../rules/invitation.policy.ts';
@@ -85,7 +86,17 @@ export async function invite(deps: ConnectionServiceDeps, inv: Invitation): Prom
     facts,
   };
   const summary = `${source.name} invites ${target?.name ?? inv.targetClientId}`;
-  const view = await withTemporalDeadline(deps, (deadline) => startInvitation(deps, input, summary, inv.updateId, deadline));
+  // The secret first: once the invitation is recorded, the connection can sell, and every
+  // callback it owes must find a secret to sign with (docs/decisions.md, issue 14).
+  if (inv.callback) await storeCallback(db, inv.connectionId, inv.callback.url, encryptSecret(deps.secretKey, inv.callback.secret));
+  let view: ConnectionView;
+  try {
+    view = await withTemporalDeadline(deps, (deadline) => startInvitation(deps, input, summary, inv.updateId, deadline));
+  } catch (err) {
+    // Refused before any run of ours started: the stored callback belongs to nothing.
+    if (inv.callback && err instanceof ApiError && err.code === ErrorCode.CONNECTION_EXISTS) await dropCallbackWithoutConnection(db, inv.connectionId);
+    throw err;
+  }
   return finish(deps, inv, view);
 }
 
@@ -147,7 +158,11 @@ function isRefusal(err: unknown, code: ErrorCode): boolean {
   return err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === code;
 }
 
-/** Stores the callback secret once the connection exists; a rejection becomes its error. */
+/**
+ * A rejection becomes its error. A retry of an invitation recorded before secrets were stored
+ * first (the old gap) stores its secret now; otherwise the stored one stays (the source may have
+ * changed it since).
+ */
 async function finish(deps: ConnectionServiceDeps, inv: Invitation, view: ConnectionView): Promise<ConnectionView> {
   if (view.status === 'rejected' && view.rejection) {
     // The workflow's own re-check refused what the pre-check passed (a race with a module switch).
@@ -156,7 +171,9 @@ async function finish(deps: ConnectionServiceDeps, inv: Invitation, view: Connec
       connectionId: view.id,
     });
   }
-  if (inv.callback) await setCallbackSecret(deps.db, view.id, encryptSecret(deps.secretKey, inv.callback.secret));
+  if (inv.callback && !(await getCallback(deps.db, view.id))?.secret_enc) {
+    await storeCallback(deps.db, view.id, inv.callback.url, encryptSecret(deps.secretKey, inv.callback.secret));
+  }
   return view;
 }
 
@@ -181,5 +198,23 @@ export async function runCommand<K extends ConnectionCommandName>(
   const handle = deps.temporal.client.workflow.getHandle<typeof connectionWorkflow>(row.workflow_id);
   const update = connectionUpdates[cmd.name];
   const args = { ...cmd.fields, connectionId: row.id, actor: cmd.callerClientId };
-  return withTemporalDeadline(deps, () => handle.executeUpdate(update, { args: [args], updateId: cmd.updateId }));
+  const view = await withTemporalDeadline(deps, () => handle.executeUpdate(update, { args: [args], updateId: cmd.updateId }));
+  // The workflow knows the callback URL of the invitation; the source may have changed it since.
+  if (row.callback_url) view.callback = { url: row.callback_url };
+  return view;
+}
+
+/**
+ * PUT /v1/connections/{id}/callback: the source replaces URL and secret, whatever the state (a
+ * refund of an ended connection's sale is still told). No transition: the version stays.
+ */
+export async function setCallback(
+  deps: ConnectionServiceDeps,
+  cmd: { connectionId: string; callerClientId: string; url: string; secret: string },
+): Promise<ConnectionView> {
+  const row = await visibleConnection(deps.db, cmd.connectionId, cmd.callerClientId);
+  if (row.source_client_id !== cmd.callerClientId) throw new ApiError(ErrorCode.FORBIDDEN_ACTOR, 'only the source sets its callback');
+  checkCallbackUrl(cmd.url, deps.allowInsecureCallbacks, 'url');
+  await storeCallback(deps.db, row.id, cmd.url, encryptSecret(deps.secretKey, cmd.secret));
+  return { ...toConnectionView(row), callback: { url: cmd.url } };
 }

@@ -21,6 +21,7 @@ import {
   type MovementType,
 } from '../db/order-movement.repository.ts';
 import { appendEvents } from '../db/event.repository.ts';
+import { enqueueOrderCallbacks } from '../db/callback.repository.ts';
 import { toPayoutRow } from '../db/payout.repository.ts';
 import type { Database, OrderRow, PayoutRowRecord } from '../db/schema.ts';
 import { ErrorCode } from '../domain/errors.ts';
@@ -69,7 +70,8 @@ function inItemOrder(rows: PayoutRowRecord[], items: readonly MovementItemInput[
   return [...rows].sort((a, b) => (index.get(a.offer_id) ?? 0) - (index.get(b.offer_id) ?? 0)).map(toPayoutRow);
 }
 
-export async function recordOrderMovement(db: Kysely<Database>, cmd: MovementCommand): Promise<MovementResult> {
+/** `callbackQueue`: the deployment's task queue, whose workers deliver the callbacks to the sources. */
+export async function recordOrderMovement(db: Kysely<Database>, cmd: MovementCommand, callbackQueue: string): Promise<MovementResult> {
   const key = { type: cmd.type, movementId: cmd.movementId };
   const requestHashValue = hashOf(cmd);
   return db.transaction().execute(async (trx) => {
@@ -123,6 +125,18 @@ export async function recordOrderMovement(db: Kysely<Database>, cmd: MovementCom
       { clientIds: [cmd.sellerClientId], type: MOVEMENT_EVENT[cmd.type], entityId: order.order_id, data: movement },
       ...written.map((r) => payoutEvent('payout.created', toPayoutRow(r))),
     ]);
+    // Told to each source in this transaction (the outbox); the order's lock orders the sequence numbers.
+    await enqueueOrderCallbacks(trx, {
+      queue: callbackQueue,
+      order,
+      type: cmd.type,
+      movementId: cmd.movementId,
+      invoiceId: cmd.type === 'PAYMENT' ? (cmd.invoiceId ?? order.invoice_id) : order.invoice_id,
+      items: written.map((r) => ({
+        payoutId: r.id, connectionId: r.connection_id, sourceClientId: r.source_client_id, offerId: r.offer_id, costCenter: r.cost_center,
+        amountMinor: Number(r.amount_minor), shareBasisPoints: r.share_basis_points, shareMinor: Number(r.share_minor), ruleSetVersion: r.rule_set_version,
+      })),
+    });
     return { orderId: order.order_id, movementId: cmd.movementId, rows: inItemOrder(written, cmd.items), replayed: false };
   });
 }

@@ -37,7 +37,8 @@ export async function upsertConnection(db: Kysely<Database>, view: ConnectionVie
     .onConflict((oc) =>
       oc
         .column('id')
-        // Identity columns (workflow, parties, created_at) never change; the secret is not ours.
+        // Identity columns (workflow, parties, created_at) never change. The callback URL is the
+        // source's to change (PUT …/callback); the workflow only knows the one of the invitation.
         .doUpdateSet((eb) => ({
           status: eb.ref('excluded.status'),
           offer_access: eb.ref('excluded.offer_access'),
@@ -46,7 +47,6 @@ export async function upsertConnection(db: Kysely<Database>, view: ConnectionVie
           updated_at: eb.ref('excluded.updated_at'),
           version: eb.ref('excluded.version'),
           rule_set_version: eb.ref('excluded.rule_set_version'),
-          callback_url: eb.ref('excluded.callback_url'),
           rejection_code: eb.ref('excluded.rejection_code'),
           rejection_message: eb.ref('excluded.rejection_message'),
         }))
@@ -120,10 +120,6 @@ export async function listOpenConnectionsOfCompany(
       .orderBy('c.id')
       .execute()
   );
-}
-
-export async function setCallbackSecret(db: Kysely<Database>, id: string, encrypted: string): Promise<void> {
-  await db.updateTable('connections').set({ callback_secret_enc: encrypted }).where('id', '=', id).execute();
 }
 
 export interface ListConnectionsQuery {

@@ -9,6 +9,7 @@ import * as payoutIndexes from './migrations/2026_11_27_007_payout_indexes.ts';
 import * as outboxes from './migrations/2026_11_27_008_outboxes.ts';
 import * as auditLog from './migrations/2026_11_27_009_audit_log.ts';
 import * as changeFeed from './migrations/2026_11_28_010_change_feed.ts';
+import * as callbacks from './migrations/2026_11_28_011_callbacks.ts';
 import * as ruleSetPreviews from './migrations/2026_11_28_012_rule_set_previews.ts';
 
 /** Migrations listed statically: works the same under tsx, vitest and a bundler. */
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_27_008_outboxes': outboxes,
   '2026_11_27_009_audit_log': auditLog,
   '2026_11_28_010_change_feed': changeFeed,
+  '2026_11_28_011_callbacks': callbacks,
   '2026_11_28_012_rule_set_previews': ruleSetPreviews,
 };
 

@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type { OrderItem, OrderView } from '../domain/payout.ts';
 import { payoutEvent } from '../domain/event.ts';
 import { appendEvents } from './event.repository.ts';
+import { enqueueOrderCallbacks } from './callback.repository.ts';
 import { toPayoutRow } from './payout.repository.ts';
 import type { Database, OrderRow, PayoutRowRecord } from './schema.ts';
 
@@ -51,10 +52,11 @@ export type RecordOrderOutcome =
  * In one transaction: an order recorded before (a retry) is read back when its request hash is the
  * same and is a conflict otherwise; else every external offer must still be shared with the seller
  * (their offer_targets rows are share-locked, so an un-share waits for this commit or is seen),
- * then the order and one PAYMENT row per payment are inserted and read back. Nothing is written
- * when anything is refused.
+ * then the order, one PAYMENT row per payment and the callbacks to their sources (the outbox of
+ * db/callback.repository.ts, delivered by the workers of `callbackQueue`) are inserted and read
+ * back. Nothing is written when anything is refused.
  */
-export async function recordOrder(db: Kysely<Database>, rec: OrderRecord): Promise<RecordOrderOutcome> {
+export async function recordOrder(db: Kysely<Database>, rec: OrderRecord, callbackQueue: string): Promise<RecordOrderOutcome> {
   return db.transaction().execute(async (trx) => {
     const before = await findOrder(trx, rec.sellerClientId, rec.orderId);
     if (before) return sameOrConflict(trx, before, rec.requestHash);
@@ -127,6 +129,17 @@ export async function recordOrder(db: Kysely<Database>, rec: OrderRecord): Promi
         .onConflict((oc) => oc.columns(['connected_client_id', 'order_id', 'offer_id', 'type', 'movement_id']).doNothing())
         .returningAll()
         .execute();
+      await enqueueOrderCallbacks(trx, {
+        queue: callbackQueue,
+        order: inserted,
+        type: 'PAYMENT',
+        movementId: rec.orderId,
+        invoiceId: rec.invoiceId,
+        items: rec.payments.map((p) => ({
+          payoutId: p.id, connectionId: p.connectionId, sourceClientId: p.sourceClientId, offerId: p.offerId, costCenter: p.costCenter,
+          amountMinor: p.amountMinor, shareBasisPoints: p.shareBasisPoints, shareMinor: p.shareMinor, ruleSetVersion: p.ruleSetVersion,
+        })),
+      });
     }
     // The change feed, with the order: the seller learns of the order, both parties of each row.
     const recorded = { orderId: rec.orderId, cartId: rec.cartId, currency: rec.currency, items: rec.items, payoutRowIds: rows.map((r) => r.id) };

@@ -59,9 +59,8 @@ export interface ConnectionTable {
   updated_at: Timestamp;
   version: number;
   rule_set_version: string | null;
+  /** As registered at the invitation or changed since (`connection_callbacks` holds the secret). */
   callback_url: string | null;
-  /** AES-GCM encrypted with CCX_SECRET_KEY; never returned by the API. */
-  callback_secret_enc: string | null;
   rejection_code: string | null;
   rejection_message: string | null;
 }
@@ -303,6 +302,10 @@ export interface Database {
   audit_log: AuditLogTable;
   rule_set_previews: RuleSetPreviewTable;
   events: EventTable;
+  connection_callbacks: ConnectionCallbackTable;
+  order_claims: OrderClaimTable;
+  callback_deliveries: CallbackDeliveryTable;
+  callback_attempts: CallbackAttemptTable;
 }
 
 export type Client = Selectable<ClientTable>;
@@ -315,3 +318,57 @@ export type OfferRow = Selectable<OfferTable>;
 export type CartRow = Selectable<CartTable>;
 export type OrderRow = Selectable<OrderTable>;
 export type PayoutRowRecord = Selectable<PayoutRowTable>;
+
+/** A connection's callback (migration 011): stored by the API before the connection exists. */
+export interface ConnectionCallbackTable {
+  connection_id: string;
+  url: string;
+  /** api/secrets.ts format (with the key id); null only for invitations of the old gap. Never returned. */
+  secret_enc: string | null;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** One claim code per (order, source): the source links the buyer to a customer of its own. */
+export interface OrderClaimTable {
+  code: string;
+  order_ref: string;
+  source_client_id: string;
+  claimed_customer_id: string | null;
+  claimed_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export type CallbackDeliveryState = 'pending' | 'delivered' | 'failed';
+
+/** The callback outbox: written with the order or movement it tells of (docs/callbacks.md). */
+export interface CallbackDeliveryTable {
+  id: string;
+  queue: string;
+  connection_id: string;
+  order_ref: string;
+  callback_type: string;
+  movement_id: string;
+  /** Per (connection, order): 1 for the purchase, then one more per movement. */
+  sequence: number;
+  /** The JSON body exactly as sent, the same on every attempt. */
+  body: string;
+  state: CallbackDeliveryState;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  give_up_at: Timestamp;
+  lease_token: string | null;
+  lease_until: Timestamp | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  delivered_at: Timestamp | null;
+}
+
+export interface CallbackAttemptTable {
+  delivery_id: string;
+  attempt: number;
+  at: Timestamp;
+  latency_ms: number;
+  status_code: number | null;
+  error: string | null;
+  outcome: 'delivered' | 'retry' | 'failed';
+}

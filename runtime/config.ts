@@ -23,6 +23,10 @@ export interface Config {
   mailLeaseMs: number;
   /** CCX_MAX_IN_FLIGHT, CCX_ADMISSION_QUEUE, CCX_ADMISSION_WAIT_MS (api/admission.ts). */
   admission: AdmissionSettings;
+  /** CCX_CALLBACK_LEASE_MS: the same for a callback delivery. */
+  callbackLeaseMs: number;
+  /** CCX_ALLOW_INSECURE_CALLBACKS=1: callbacks to loopback, plain http included (development, tests). */
+  allowInsecureCallbacks: boolean;
 }
 
 const positiveOr = (value: string | undefined, fallback: number) => (value !== undefined && Number.isInteger(Number(value)) && Number(value) > 0 ? Number(value) : fallback);
@@ -37,6 +41,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     operatorKey: env.CCX_OPERATOR_KEY || undefined,
     temporal: temporalSettings(env),
     mailLeaseMs: Number(env.CCX_MAIL_LEASE_MS) > 0 ? Number(env.CCX_MAIL_LEASE_MS) : 60_000,
+    callbackLeaseMs: Number(env.CCX_CALLBACK_LEASE_MS) > 0 ? Number(env.CCX_CALLBACK_LEASE_MS) : 60_000,
+    allowInsecureCallbacks: env.CCX_ALLOW_INSECURE_CALLBACKS === '1',
     fanoutRelayMs: Number.isFinite(Number(env.CCX_FANOUT_RELAY_MS || 5000)) ? Number(env.CCX_FANOUT_RELAY_MS || 5000) : 5000,
     admission: {
       limit: positiveOr(env.CCX_MAX_IN_FLIGHT, defaultAdmission.limit),
@@ -61,7 +67,7 @@ export function loadSecretKey(config: Config, env: NodeJS.ProcessEnv = process.e
   }
   if (config.databaseUrl) {
     throw new Error(
-      'CCX_SECRET_KEY is not set: with DATABASE_URL every API host must use the same key (64 hex characters, e.g. `openssl rand -hex 32`), or hosts cannot read each other\'s stored secrets',
+      'CCX_SECRET_KEY is not set: with DATABASE_URL every API and worker host must use the same key (64 hex characters, e.g. `openssl rand -hex 32`), or hosts cannot read each other\'s stored secrets',
     );
   }
   const file = path.join(config.dataDir, 'secret.key');
@@ -70,4 +76,20 @@ export function loadSecretKey(config: Config, env: NodeJS.ProcessEnv = process.e
     writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
   }
   return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+}
+
+/**
+ * The keys of stored callback secrets: CCX_SECRET_KEY seals, CCX_SECRET_KEYS_PREVIOUS (comma
+ * separated, 64 hex characters each) still open what older keys sealed until it is re-encrypted.
+ */
+export function loadSecretKeyring(config: Config, env: NodeJS.ProcessEnv = process.env): { current: Buffer; previous: Buffer[] } {
+  const previous = (env.CCX_SECRET_KEYS_PREVIOUS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '')
+    .map((k) => {
+      if (!/^[0-9a-f]{64}$/i.test(k)) throw new Error('CCX_SECRET_KEYS_PREVIOUS must be keys of 64 hex characters, separated by commas');
+      return Buffer.from(k, 'hex');
+    });
+  return { current: loadSecretKey(config, env), previous };
 }

@@ -16,7 +16,8 @@ import { startEmbeddedPostgres } from '../db/embedded-postgres.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { ensureActiveRuleSet } from '../api/rule-set.service.ts';
 import { startSmtpSink } from './smtp-sink.ts';
-import { loadSecretKey, type Config } from './config.ts';
+import { loadSecretKeyring, type Config } from './config.ts';
+import { reencryptCallbackSecrets, startCallbackDispatcher } from './callback-dispatcher.ts';
 import { startDevServer } from './dev-server.ts';
 import { startMailDispatcher } from './mail-dispatcher.ts';
 import { createWorker, startFanoutRelay } from './worker.ts';
@@ -41,7 +42,8 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
     }));
   let workerFailure: unknown;
   // Checked before anything starts: a missing key must stop the boot, not the first invitation.
-  const secretKey = parts.api ? loadSecretKey(config) : undefined;
+  // Workers need it too: they sign the callbacks.
+  const keyring = loadSecretKeyring(config);
   try {
     let temporalAddress = config.temporal.address;
     // The /machines page links each run to the Temporal UI: the dev server's, or CCX_TEMPORAL_UI_URL.
@@ -97,6 +99,15 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
       // Mails leave through the outbox; this process delivers its share (stopped before the database).
       const dispatcher = startMailDispatcher({ db: database.db, mailer, mailFrom: config.mailFrom, queue: config.temporal.taskQueue, leaseMs: config.mailLeaseMs }, log);
       stops.push(() => dispatcher.stop());
+      // Callbacks likewise; secrets sealed by a previous key are sealed with the current one first.
+      const sealed = await reencryptCallbackSecrets(database.db, keyring);
+      if (sealed.reencrypted > 0) log(`re-encrypted ${sealed.reencrypted} callback secret(s) with the current CCX_SECRET_KEY`);
+      if (sealed.unreadable > 0) log(`WARNING: ${sealed.unreadable} callback secret(s) open with no configured key (CCX_SECRET_KEY, CCX_SECRET_KEYS_PREVIOUS); their deliveries wait`);
+      const callbacks = startCallbackDispatcher(
+        { db: database.db, queue: config.temporal.taskQueue, keyring, allowInsecure: config.allowInsecureCallbacks, leaseMs: config.callbackLeaseMs },
+        log,
+      );
+      stops.push(() => callbacks.stop());
       if (config.fanoutRelayMs > 0) {
         // Stopped before the worker and the connections it uses (stops run last-in first-out).
         const relay = startFanoutRelay({ db: database.db, client: activityClient, taskQueue: config.temporal.taskQueue, intervalMs: config.fanoutRelayMs }, log);
@@ -114,8 +125,8 @@ export async function startStack(config: Config, parts: { api: boolean; worker: 
       const app = buildApp({
         db: database.db,
         temporal: { client, taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace },
-        secretKey: secretKey!,
-        allowInsecureCallbacks: process.env.CCX_ALLOW_INSECURE_CALLBACKS === '1',
+        secretKey: keyring.current,
+        allowInsecureCallbacks: config.allowInsecureCallbacks,
         admission: config.admission,
         temporalUiUrl,
       });

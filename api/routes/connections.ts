@@ -9,6 +9,7 @@ import { getConnectionHistory, listConnections, toConnectionView } from '../../d
 import type { ConnectionView } from '../../domain/connection.ts';
 import { connectionCommands } from '../../machines/connection.commands.ts';
 import { callerOf, authenticateRoutes } from '../auth.ts';
+import { callbackUrlForTarget } from '../callback-url.ts';
 import { commandRoutes } from '../command-routes.ts';
 import { invite, runCommand, visibleConnection, type ConnectionServiceDeps } from '../connection.service.ts';
 import { mintedIdOf, registerIdempotency, updateIdOf } from '../idempotency.ts';
@@ -31,9 +32,13 @@ const inviteErrors = {
   422: refusal('SELF_CONNECTION, CONTRACT_MODULE_INACTIVE, RULE_REJECTED (details.rule)'),
 };
 
-/** The API shape: rejection details stay internal (a rejected invitation is answered as an error). */
-function present(view: ConnectionView): z.infer<typeof Connection> {
+/**
+ * The API shape for the caller: rejection details stay internal (a rejected invitation is answered
+ * as an error), and the target sees the source's callback URL without its query (docs/callbacks.md).
+ */
+export function present(view: ConnectionView, callerClientId: string): z.infer<typeof Connection> {
   const { rejection: _rejection, ...rest } = view;
+  if (rest.callback && callerClientId !== rest.sourceClientId) rest.callback = { url: callbackUrlForTarget(rest.callback.url) };
   return rest;
 }
 
@@ -57,7 +62,7 @@ export function connectionRoutes(deps: ConnectionServiceDeps & { admission: Admi
           connectionId: mintedIdOf(request),
           updateId: updateIdOf(request),
         });
-        return reply.code(201).send(present(view));
+        return reply.code(201).send(present(view, callerOf(request)));
       },
     );
 
@@ -66,7 +71,7 @@ export function connectionRoutes(deps: ConnectionServiceDeps & { admission: Admi
       { schema: { tags, summary: 'Connections of the caller, newest first', querystring: ListConnectionsQuery, response: { 200: ConnectionList } } },
       async (request) => {
         const page = await listConnections(deps.db, { clientId: callerOf(request), ...request.query });
-        return { items: page.items.map((row) => present(toConnectionView(row))), nextCursor: page.nextCursor };
+        return { items: page.items.map((row) => present(toConnectionView(row), callerOf(request))), nextCursor: page.nextCursor };
       },
     );
 
@@ -77,7 +82,7 @@ export function connectionRoutes(deps: ConnectionServiceDeps & { admission: Admi
         const row = await visibleConnection(deps.db, request.params.id, callerOf(request));
         const history = await getConnectionHistory(deps.db, row.id);
         return {
-          ...present(toConnectionView(row)),
+          ...present(toConnectionView(row), callerOf(request)),
           history: history.map((h) => ({ event: h.event, actor: h.actor, at: h.at.toISOString(), from: h.from_status, to: h.to_status })),
         };
       },
@@ -98,6 +103,7 @@ export function connectionRoutes(deps: ConnectionServiceDeps & { admission: Admi
             fields: call.body as never, // checked against this command's body schema by the route
             updateId: call.updateId,
           }),
+          call.callerClientId,
         ),
     });
   };

@@ -27,7 +27,7 @@ const errors = {
   422: refusal('ITEM_UNAVAILABLE (an offer not in the order), REFUND_EXCEEDS_PAYMENT, RULE_REJECTED (details.rule)'),
 };
 
-export function orderMovementRoutes(deps: { db: Kysely<Database> }) {
+export function orderMovementRoutes(deps: { db: Kysely<Database>; callbackQueue: string }) {
   return async function routes(instance: FastifyInstance): Promise<void> {
     const app = withZod(instance);
     authenticateRoutes(app, deps.db, 'client');
@@ -46,7 +46,7 @@ export function orderMovementRoutes(deps: { db: Kysely<Database> }) {
       },
       async (request, reply) => {
         const { refundId, items } = request.body;
-        const result = await recordOrderMovement(deps.db, { sellerClientId: callerOf(request), orderId: request.params.orderId, type: 'REFUND', movementId: refundId, items });
+        const result = await recordOrderMovement(deps.db, { sellerClientId: callerOf(request), orderId: request.params.orderId, type: 'REFUND', movementId: refundId, items }, deps.callbackQueue);
         return reply.code(201).send({ orderId: result.orderId, refundId, rows: result.rows });
       },
     );
@@ -64,7 +64,7 @@ export function orderMovementRoutes(deps: { db: Kysely<Database> }) {
       },
       async (request, reply) => {
         const { chargebackId, items } = request.body;
-        const result = await recordOrderMovement(deps.db, { sellerClientId: callerOf(request), orderId: request.params.orderId, type: 'LOSS', movementId: chargebackId, items });
+        const result = await recordOrderMovement(deps.db, { sellerClientId: callerOf(request), orderId: request.params.orderId, type: 'LOSS', movementId: chargebackId, items }, deps.callbackQueue);
         return reply.code(201).send({ orderId: result.orderId, chargebackId, rows: result.rows });
       },
     );
@@ -89,7 +89,7 @@ export function orderMovementRoutes(deps: { db: Kysely<Database> }) {
           movementId: paymentId,
           invoiceId,
           items,
-        });
+        }, deps.callbackQueue);
         return reply.code(201).send({ orderId: result.orderId, paymentId, rows: result.rows });
       },
     );

@@ -25,7 +25,10 @@ export async function issuedCursors(send: Send, world: World, operatorKey: strin
     products: [{ name: 'Wochenende', costCenter: 'KST-200' }],
   });
   await ok('POST', '/v1/carts', world.seller.apiKey, { title: 'Entwurf', items: [{ offerId: world.ownOfferId, mandatory: true }] });
+  // A callback on the world's connection, so the refund and a chargeback give it two deliveries.
+  await ok('PUT', `/v1/connections/${world.connectionId}/callback`, world.source.apiKey, { url: 'https://callbacks.example.com/ccx', secret: 'fuzz-callback-secret-0123456789' });
   await ok('POST', `/v1/orders/${world.orderId}/refunds`, world.seller.apiKey, { refundId: 'refund-1', items: [{ offerId: world.sharedOfferId, amountMinor: 1 }] });
+  await ok('POST', `/v1/orders/${world.orderId}/chargebacks`, world.seller.apiKey, { chargebackId: 'chargeback-1', items: [{ offerId: world.sharedOfferId, amountMinor: 1 }] });
   const lists: Array<[string, string]> = [
     ['/v1/connections', world.source.apiKey],
     ['/v1/offers', world.source.apiKey],
@@ -42,6 +45,9 @@ export async function issuedCursors(send: Send, world: World, operatorKey: strin
     if (!cursor) throw new Error(`${url}?limit=1 issued no cursor: the world needs a second item there`);
     cursors.set(url, cursor);
   }
+  const deliveries = (await ok('GET', `/v1/connections/${world.connectionId}/callbacks?limit=1`, world.source.apiKey)).nextCursor as string | null;
+  if (!deliveries) throw new Error('/v1/connections/{id}/callbacks?limit=1 issued no cursor: the world needs a second delivery');
+  cursors.set('/v1/connections/{id}/callbacks', deliveries);
   return cursors;
 }
 

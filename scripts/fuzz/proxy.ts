@@ -5,7 +5,8 @@
  * requests per key and status, which the fuzz note quotes.
  *
  * Tables written after an answer, by workflows on their own (availability fan-outs: carts,
- * cart_sources, pair_availability; mails: mail_log) and the idempotency record (it keeps refusals
+ * cart_sources, pair_availability; mails: mail_log; callback deliveries and their attempts, which
+ * the workers' dispatchers update) and the idempotency record (it keeps refusals
  * on purpose) are left out: they change without a request and would blame an innocent one.
  */
 import http from 'node:http';
@@ -26,6 +27,8 @@ export const FINGERPRINTED_TABLES = [
   'payout_rows',
   'order_movements',
   'audit_log',
+  'connection_callbacks',
+  'order_claims',
 ] as const;
 
 export interface RefusedChange {

@@ -57,6 +57,8 @@ function pathFor(route: DeclaredRoute): string {
     keyId: () => world.viewerKeyId, // refused before the handler: nothing is revoked
     orderId: () => world.orderId,
     version: () => '0'.repeat(64), // refused before the handler: nothing is activated
+    // Refused before the delivery is looked up (the stranger does not see the connection).
+    deliveryId: () => '01900000-0000-7000-8000-000000000000',
   };
   return route.url.replace(/:(\w+)/g, (_, name: string) => {
     const id = ids[name]?.(route.url);
@@ -74,6 +76,8 @@ function bodyFor(route: DeclaredRoute): unknown {
     'POST /v1/rule-sets/preview': () => undefined, // the same
     'POST /v1/connections': () => ({ targetClientId: world.seller.id, offerAccess: true }),
     'PATCH /v1/connections/:id': () => ({ offerAccess: false }),
+    'PUT /v1/connections/:id/callback': () => ({ url: 'https://callbacks.example.com/ccx', secret: 'matrix-secret-0123456789' }),
+    'POST /v1/claims': () => ({ code: 'no-such-code', customerId: 'K-1' }),
     'POST /v1/offers': () => ({ title: 'Abo', priceMinor: 1, currency: 'EUR', crossClient: false, products: [{ name: 'Abo', costCenter: 'K' }] }),
     'PATCH /v1/offers/:id': () => ({ title: 'Abo plus' }),
     'POST /v1/carts': () => ({ title: 'Korb', items: [{ offerId: world.ownOfferId, mandatory: true }] }),

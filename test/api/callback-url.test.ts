@@ -22,8 +22,9 @@ describe('callback URLs', () => {
   test.each([
     'https://hooks.example.test/ccx',
     'https://8.8.8.8/ccx',
-    'https://[2001:db8::1]/ccx',
+    'https://[2606:4700:4700::1111]/ccx',
     'https://172.32.0.1/ccx', // just outside 172.16/12
+    'https://100.128.0.1/ccx', // just outside 100.64/10
   ])('%s is accepted', (url) => {
     expect(refusal(url, false)).toBeUndefined();
   });
@@ -46,8 +47,20 @@ describe('callback URLs', () => {
     'https://[fd12:3456::1]/ccx',
     'https://[fe80::1]/ccx',
     'https://[::ffff:10.0.0.1]/ccx',
+    // issue 14: the ranges the delivery refuses are refused here too, when written as addresses
+    'https://100.64.0.1/ccx',
+    'https://198.18.0.1/ccx',
+    'https://224.0.0.1/ccx',
+    'https://[2001:db8::1]/ccx',
+    'https://[64:ff9b::a00:1]/ccx',
+    'https://[2002:a00:1::1]/ccx',
   ])('%s is refused', (url) => {
     expect(refusal(url, false)).toBe('must not point to a loopback, private or link-local address');
+  });
+
+  test('credentials in the URL are refused (the other party would see them)', () => {
+    expect(refusal('https://user:pass@hooks.example.test/ccx', false)).toBe('must not carry credentials (user:password@)');
+    expect(refusal('http://user@127.0.0.1:8080/ccx', true)).toBe('must not carry credentials (user:password@)');
   });
 
   test('plain http is refused', () => {

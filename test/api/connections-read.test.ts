@@ -92,9 +92,9 @@ describe('callback secrets at rest', () => {
     expect(decryptSecret(key, stored)).toBe('top secret');
     expect(() => decryptSecret(randomBytes(32), stored)).toThrow();
     // Flip one bit of the ciphertext itself (editing base64 text can leave the bytes unchanged).
-    const [version, iv, tag, ciphertext] = stored.split('.');
+    const [version, keyId, iv, tag, ciphertext] = stored.split('.');
     const bytes = Buffer.from(ciphertext!, 'base64url');
     bytes[0] = bytes[0]! ^ 1;
-    expect(() => decryptSecret(key, [version, iv, tag, bytes.toString('base64url')].join('.'))).toThrow();
+    expect(() => decryptSecret(key, [version, keyId, iv, tag, bytes.toString('base64url')].join('.'))).toThrow();
   });
 });

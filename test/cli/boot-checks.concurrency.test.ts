@@ -20,14 +20,21 @@ function runWorker(env: Record<string, string>, command = 'worker'): Promise<{ c
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       DATABASE_URL: inject('databaseUrl'),
       CCX_TASK_QUEUE: `boot-${randomUUID()}`,
+      // Workers sign callbacks: with DATABASE_URL they need the deployment's key like API hosts.
+      CCX_SECRET_KEY: 'ab'.repeat(32),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let stopping = false;
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();
-    if (output.includes('worker polling') || output.includes('HTTP API on')) child.kill('SIGTERM'); // it started: stop it
+    // It started: stop it, once (a second SIGTERM would kill it before its clean stop).
+    if (!stopping && (output.includes('worker polling') || output.includes('HTTP API on'))) {
+      stopping = true;
+      child.kill('SIGTERM');
+    }
   });
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));

@@ -7,7 +7,6 @@ import {
   insertHistory,
   listConnections,
   listOpenConnectionsOfCompany,
-  setCallbackSecret,
   toConnectionView,
   upsertConnection,
 } from '../../db/connection.repository.ts';
@@ -83,12 +82,12 @@ describe('the connection row', () => {
     expect((await getConnection(db, v1.id))?.status).toBe('invited');
   });
 
-  test('writing a new version keeps the encrypted callback secret', async () => {
+  test('writing a new version keeps the callback URL the source changed since', async () => {
     const { clients: [a, b] } = await company(2);
     const v1 = await stored(view(a!, b!, { callback: { url: 'https://source.example/cb' } }));
-    await setCallbackSecret(db, v1.id, 'sealed-secret');
+    await db.updateTable('connections').set({ callback_url: 'https://source.example/new' }).where('id', '=', v1.id).execute();
     await upsertConnection(db, { ...v1, status: 'active', version: 2 });
-    expect(await getConnection(db, v1.id)).toMatchObject({ callback_secret_enc: 'sealed-secret', status: 'active' });
+    expect(await getConnection(db, v1.id)).toMatchObject({ callback_url: 'https://source.example/new', status: 'active' });
   });
 
   test('a stored view reads back unchanged, callback URL and rejection included', async () => {

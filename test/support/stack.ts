@@ -2,12 +2,11 @@
  * The whole product for HTTP tests: the engine (worker on its own task queue, real SMTP server in
  * the test) plus the API built on the same Temporal client and database, reached by app.inject().
  */
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app.ts';
 import { createApiKey, operatorPrincipal } from '../../api/auth.ts';
 import type { TestDatabase } from './database.ts';
-import { startTestEngine, type TestEngine } from './engine.ts';
+import { startTestEngine, type TestCallbackOptions, type TestEngine } from './engine.ts';
 
 export interface TestStack {
   engine: TestEngine;
@@ -16,12 +15,14 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(options: { temporalDeadlineMs?: number; database?: TestDatabase; temporalUiUrl?: string } = {}): Promise<TestStack> {
-  const engine = await startTestEngine({ database: options.database });
+export async function startTestStack(
+  options: { temporalDeadlineMs?: number; database?: TestDatabase; temporalUiUrl?: string; callbacks?: TestCallbackOptions } = {},
+): Promise<TestStack> {
+  const engine = await startTestEngine({ database: options.database, callbacks: options.callbacks });
   const app = buildApp({
     db: engine.database.db,
     temporal: { client: engine.client, taskQueue: engine.taskQueue, namespace: engine.namespace },
-    secretKey: randomBytes(32),
+    secretKey: engine.secretKey, // the worker's dispatcher opens what the API sealed
     // Generous unless a test is about deadlines: a loaded machine must not turn answers into 503s.
     temporalDeadlineMs: options.temporalDeadlineMs ?? 10_000,
     allowInsecureCallbacks: true,

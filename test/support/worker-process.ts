@@ -29,6 +29,9 @@ export function workerProcesses(engine: () => TestEngine): WorkerProcesses {
           // A killed worker's claimed mails are taken over after this (60 s in production).
           CCX_MAIL_LEASE_MS: '4000',
           CCX_TASK_QUEUE: engine().taskQueue,
+          // The key the test stack's API sealed callback secrets with: this worker signs with them.
+          CCX_SECRET_KEY: engine().secretKey.toString('hex'),
+          CCX_ALLOW_INSECURE_CALLBACKS: '1',
           ...env,
         },
         stdio: ['ignore', 'pipe', 'inherit'],

@@ -127,7 +127,7 @@ async function startInvitation(
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       // The run shows what it is from its first event on: the workflow writes none of this again.
-      memo: { connectionId: input.connectionId, ruleSetVersion: input.ruleSet?.hash },
+      memo: { connectionId: input.connectionId, ruleSetVersion: input.ruleSet?.hash, ruleSetName: input.ruleSet?.name },
       typedSearchAttributes: [
         { key: searchAttributes.ConnectionStatus, value: 'invited' },
         { key: searchAttributes.SourceClientId, value: input.sourceClientId },

@@ -16,6 +16,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -58,6 +59,8 @@ const mailer = proxyActivities<Activities>(activityPresets.mail);
  * marker instead of an activity's three events and a second workflow task (docs/performance.md).
  */
 const local = proxyLocalActivities<Activities>(activityPresets.database);
+/** The same, with a line for the Temporal UI's event list ("record block → blocked; mail → Morgenpost"). */
+const localWithSummary = (summary: string) => proxyLocalActivities<Activities>({ ...activityPresets.database, summary });
 
 export async function connectionWorkflow(input: ConnectionWorkflowInput): Promise<ConnectionView> {
   const problem = inputProblem(input);
@@ -139,7 +142,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       // Also for callers going to Temporal directly: the UI shows which connection and rules this is.
       const memo = workflowInfo().memo ?? {};
       if (!lean || memo.connectionId !== input.connectionId || memo.ruleSetVersion !== rules.ruleSet.hash) {
-        upsertMemo({ connectionId: input.connectionId, ruleSetVersion: rules.ruleSet.hash });
+        upsertMemo({ connectionId: input.connectionId, ruleSetVersion: rules.ruleSet.hash, ruleSetName: rules.ruleSet.name });
       }
       // A module switched between the caller's facts and our first row missed its fan-out (which
       // lists rows): read the facts once more — in the first record's transaction, under the lock
@@ -159,10 +162,14 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   } else {
     void deliverMails(); // beside the lifecycle, until the run ends
   }
+  setCurrentDetails(currentDetails(entity, 0));
   for (;;) {
     const expiresAt = entity.expiresAt;
     const wake = () => entity!.isFinal || shouldContinueAsNew(input) || entity!.expiresAt !== expiresAt;
-    const woke = expiresAt === null ? (await condition(wake), true) : await condition(wake, Math.max(1, Date.parse(expiresAt) - Date.now()));
+    const woke =
+      expiresAt === null
+        ? (await condition(wake), true)
+        : await condition(wake, Math.max(1, Date.parse(expiresAt) - Date.now()), { summary: `invitation expires ${expiresAt.slice(0, 10)}` });
     if (!woke && entity.status === 'invited') {
       const expired = entity.apply({ type: 'expire' }, new Date());
       if (expired) await record(expired);
@@ -231,7 +238,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   async function upgradeRules(ruleSet: CompiledRuleSet): Promise<ConnectionView> {
     const t = entity!.upgradeRules(pinned(ruleSet), new Date());
     if (!t) return entity!.view();
-    upsertMemo({ ruleSetVersion: ruleSet.hash });
+    upsertMemo({ ruleSetVersion: ruleSet.hash, ruleSetName: ruleSet.name });
     await record(t);
     return t.view;
   }
@@ -243,7 +250,10 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
    */
   async function record(t: ConnectionTransition, options: { readFacts?: boolean } = {}): Promise<ConnectionFacts | null> {
     const mails = mailsWithRecord ? entity!.outbox.splice(0).flatMap((m) => systemMail(entity!, m) ?? []) : [];
-    const fresh = await recorder.recordConnectionTransition({ ...t, ...(mails.length > 0 ? { mails } : {}), ...(options.readFacts ? { readFacts: true } : {}) });
+    const steps = lean ? localWithSummary(recordSummary(t, mails)) : recorder;
+    const fresh = await steps.recordConnectionTransition({ ...t, ...(mails.length > 0 ? { mails } : {}), ...(options.readFacts ? { readFacts: true } : {}) });
+    // Not in history (answered by the worker): what an operator reads first on the run's page.
+    setCurrentDetails(currentDetails(entity!, mails.length));
     recordedVersion = Math.max(recordedVersion, t.view.version);
     const attributes = [
       { key: searchAttributes.ConnectionStatus, value: entity!.status },
@@ -278,6 +288,24 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       sending = false;
     }
   }
+}
+
+/** "record accept → active; mail → Morgenpost" */
+function recordSummary(t: ConnectionTransition, mails: SystemMail[]): string {
+  const to = mails.map((m) => m.recipient.name);
+  return `record ${t.history.event} → ${t.view.status}${to.length > 0 ? `; mail → ${to.join(', ')}` : ''}`;
+}
+
+/** Markdown for the Temporal UI's "Current details": parties, status, who blocked, rules, mails. */
+function currentDetails(entity: ConnectionEntity, mailsQueued: number): string {
+  const view = entity.view();
+  const { source, target } = entity.currentFacts;
+  const name = (id: string | null) => (id === source.clientId ? source.name : id === target?.clientId ? target.name : id);
+  return [
+    `**${source.name} → ${target?.name ?? view.targetClientId}**: ${view.status}${view.blockedBy ? ` (blocked by ${name(view.blockedBy)})` : ''}, offer access ${view.offerAccess ? 'on' : 'off'}`,
+    `rule set **${entity.ruleSet.name}** ${entity.ruleSet.hash.slice(0, 12)} · version ${view.version}${view.expiresAt && view.status === 'invited' ? ` · expires ${view.expiresAt.slice(0, 10)}` : ''}`,
+    mailsQueued > 0 ? `${mailsQueued} mail(s) queued with the last transition (GET /v1/mails)` : 'no mail queued with the last transition',
+  ].join('\n\n');
 }
 
 const notReady = () => refusalFailure({ code: ErrorCode.INVALID_TRANSITION, message: 'the connection is still being set up; retry' });

@@ -35,6 +35,8 @@ const store = proxyActivities<PurchaseActivities>(activityPresets.database);
  * Temporal round trips). Same timeouts and retries; results recorded as markers.
  */
 const local = proxyLocalActivities<PurchaseActivities>(activityPresets.database);
+/** With a line for the Temporal UI's event list (lean runs; the summary changes no command). */
+const summarized = (summary: string) => proxyLocalActivities<PurchaseActivities>({ ...activityPresets.database, summary });
 
 export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<PurchaseResult> {
   const problem = purchaseInputProblem(input);
@@ -56,7 +58,7 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
     // Every source at once; each activity waits for its connection's answer.
     const sales = await Promise.all(
       sources.map((sourceClientId) =>
-        steps.authorizeSale({
+        (lean ? summarized(`authorize sale of ${sourceClientId}'s offers`) : steps).authorizeSale({
           sourceClientId,
           sellerClientId,
           orderId: request.orderId,
@@ -131,7 +133,7 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
     const mailsWithRecord = lean || patched('purchase-mails-in-record');
     // Authorizing and recording happen in one workflow task: nobody could see this status.
     if (!lean) setStatus('recording');
-    const order = await steps.recordPurchase({
+    const order = await (lean ? summarized(`record order ${request.orderId}: ${payments.length} payout row(s), ${mails.length} mail(s)`) : steps).recordPurchase({
       sellerClientId,
       orderId: request.orderId,
       cartId: input.cartId,

@@ -1470,7 +1470,10 @@ export interface paths {
         /** Publish a rule set (YAML): checked, stored by content hash, made active */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description the previewId of `POST /v1/rule-sets/preview`: publish only if this is the exact text previewed */
+                    preview?: string;
+                };
                 header?: {
                     /** @description 1–255 visible ASCII characters; the same key and request answer the recorded response for 24 h (per principal) */
                     "idempotency-key"?: string;
@@ -1497,6 +1500,318 @@ export interface paths {
                             version: string;
                             name: string;
                             /** @description published anyway; e.g. a mailing event the rule set does not route sends no mail */
+                            warnings: {
+                                code: string;
+                                message: string;
+                                line: number;
+                                column: number;
+                                endLine: number;
+                                endColumn: number;
+                                hint?: string;
+                                excerpt: string;
+                            }[];
+                            /** @description the version it replaced as the active one */
+                            previousVersion: string | null;
+                            /** @description what changed against the version it replaced, in words (docs/rules.md "Changing policy safely") */
+                            changes: {
+                                /** @enum {string} */
+                                area: "name" | "guard" | "timer" | "mail" | "payout";
+                                /** @enum {string} */
+                                change: "added" | "removed" | "changed" | "reordered";
+                                event?: string;
+                                rule?: string;
+                                /** @description the change in words */
+                                text: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description INVALID_REQUEST: malformed JSON, a schema violation or text that contains U+0000 (NUL) or unpaired surrogates; details name the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNAUTHENTICATED: missing, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description FORBIDDEN_ACTOR: a key of another principal (client, operator, viewer) than the route admits, or a party not allowed this action */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description NOT_FOUND: the preview named by `preview` does not exist */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description IDEMPOTENCY_CONFLICT (the Idempotency-Key was used with another request) or IDEMPOTENCY_IN_PROGRESS */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description PAYLOAD_TOO_LARGE: a body over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: a body in another content type than the route takes */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description RULE_SET_INVALID: the rule set has errors (details.errors, each with line and column); RULE_REJECTED (details.rule = preview-matches-draft): not the text previewed. Nothing was published */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rule-sets/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Preview a draft rule set (YAML) against the live read model; read-only, stored with an id */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description stop reading after this long; the answer is then `partial` */
+                    budgetMs?: number;
+                    /** @description payout window start (created_at ≥ from); default 30 days before `to` */
+                    from?: string;
+                    /** @description payout window end (created_at < to); default now */
+                    to?: string;
+                };
+                header?: {
+                    /** @description 1–255 visible ASCII characters; the same key and request answer the recorded response for 24 h (per principal) */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            /** @description a rule set in YAML (docs/rules.md) */
+            requestBody: {
+                content: {
+                    "application/yaml": string;
+                    "application/x-yaml": string;
+                    "text/yaml": string;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            previewId: string;
+                            /** @description the draft's version (content hash) */
+                            version: string;
+                            name: string;
+                            activeVersion: string | null;
+                            /** @description the time budget ran out: the lists cover `scanned` only */
+                            partial: boolean;
+                            scanned: {
+                                connections: number;
+                                carts: number;
+                                payments: number;
+                            };
+                            connections: {
+                                /** @description the connection or cart */
+                                id: string;
+                                /** @description the guard event whose verdict changes */
+                                event: string;
+                                /**
+                                 * @description what the draft answers
+                                 * @enum {string}
+                                 */
+                                verdict: "allowed" | "refused";
+                                /** @description the draft's refusing rule; for `allowed`, the rule that refused before */
+                                rule: string;
+                                code: string | null;
+                                message: string | null;
+                                /** @description the version it is pinned to, compared with the draft */
+                                ruleSetVersion: string | null;
+                            }[];
+                            carts: {
+                                /** @description the connection or cart */
+                                id: string;
+                                /** @description the guard event whose verdict changes */
+                                event: string;
+                                /**
+                                 * @description what the draft answers
+                                 * @enum {string}
+                                 */
+                                verdict: "allowed" | "refused";
+                                /** @description the draft's refusing rule; for `allowed`, the rule that refused before */
+                                rule: string;
+                                code: string | null;
+                                message: string | null;
+                                /** @description the version it is pinned to, compared with the draft */
+                                ruleSetVersion: string | null;
+                            }[];
+                            mails: {
+                                event: string;
+                                current: string;
+                                draft: string;
+                            }[];
+                            timers: {
+                                invitationTtl: {
+                                    current: string | null;
+                                    draft: string;
+                                };
+                            };
+                            payoutWindow: {
+                                from: string;
+                                to: string;
+                            };
+                            payouts: {
+                                sourceClientId: string;
+                                connectedClientId: string;
+                                currency: string;
+                                currentShareMinor: number;
+                                draftShareMinor: number;
+                                rows: number;
+                                /** @description rows the draft's payout rules fail for (counted 0 in draftShareMinor) */
+                                refusedRows: number;
+                            }[];
+                            /** @description what changed against the version it replaced, in words (docs/rules.md "Changing policy safely") */
+                            changes: {
+                                /** @enum {string} */
+                                area: "name" | "guard" | "timer" | "mail" | "payout";
+                                /** @enum {string} */
+                                change: "added" | "removed" | "changed" | "reordered";
+                                event?: string;
+                                rule?: string;
+                                /** @description the change in words */
+                                text: string;
+                            }[];
                             warnings: {
                                 code: string;
                                 message: string;
@@ -1612,7 +1927,229 @@ export interface paths {
                         };
                     };
                 };
-                /** @description RULE_SET_INVALID: the rule set has errors (details.errors, each with line and column); nothing was published */
+                /** @description RULE_SET_INVALID: the draft has errors (details.errors, each with line and column) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rule-sets/{version}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a published version the active one (roll back or forward); lists what stays pinned to the version it replaces */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description 1–255 visible ASCII characters; the same key and request answer the recorded response for 24 h (per principal) */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    version: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            version: string;
+                            name: string | null;
+                            previousVersion: string | null;
+                            /** @description open connections and carts still pinned to the version it replaced (`ccx rules upgrade` moves them) */
+                            pinned: {
+                                connections: {
+                                    count: number;
+                                    /** @description the first 1000, by id */
+                                    ids: string[];
+                                };
+                                carts: {
+                                    count: number;
+                                    /** @description the first 1000, by id */
+                                    ids: string[];
+                                };
+                            };
+                            /** @description what changed against the version it replaced, in words (docs/rules.md "Changing policy safely") */
+                            changes: {
+                                /** @enum {string} */
+                                area: "name" | "guard" | "timer" | "mail" | "payout";
+                                /** @enum {string} */
+                                change: "added" | "removed" | "changed" | "reordered";
+                                event?: string;
+                                rule?: string;
+                                /** @description the change in words */
+                                text: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description INVALID_REQUEST: malformed JSON, a schema violation or text that contains U+0000 (NUL) or unpaired surrogates; details name the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNAUTHENTICATED: missing, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description FORBIDDEN_ACTOR: a key of another principal (client, operator, viewer) than the route admits, or a party not allowed this action */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description NOT_FOUND: no rule set has this version; or NOT_FOUND: unknown, or not visible to this caller (ids of others never leak) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description IDEMPOTENCY_CONFLICT (the Idempotency-Key was used with another request) or IDEMPOTENCY_IN_PROGRESS */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description PAYLOAD_TOO_LARGE: a body over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: a body in another content type than the route takes */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description RULE_SET_INVALID: the version breaks a rule every rule set keeps (details.errors) */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1909,7 +2446,7 @@ export interface paths {
                 query?: {
                     /** @description a principal (`operator`, `client:<id>`, `cli:<user>`, `system`) or a key id */
                     actor?: string;
-                    action?: "rule-set.published" | "rule-set.upgraded" | "module.switched" | "api-key.created" | "api-key.revoked" | "payout.marked-paid";
+                    action?: "rule-set.published" | "rule-set.activated" | "rule-set.upgraded" | "module.switched" | "api-key.created" | "api-key.revoked" | "payout.marked-paid";
                     /** @description at ≥ from (ISO 8601 with offset) */
                     from?: string;
                     /** @description at < to (ISO 8601 with offset) */
@@ -1939,7 +2476,7 @@ export interface paths {
                                 /** @description the API key used; null for the CLI and the stack */
                                 keyId: string | null;
                                 /** @enum {string} */
-                                action: "rule-set.published" | "rule-set.upgraded" | "module.switched" | "api-key.created" | "api-key.revoked" | "payout.marked-paid";
+                                action: "rule-set.published" | "rule-set.activated" | "rule-set.upgraded" | "module.switched" | "api-key.created" | "api-key.revoked" | "payout.marked-paid";
                                 /** @description what it was done to: a rule-set version, a workflow id, `<company>/<module>`, a key id, a payout row id */
                                 subject: string | null;
                                 details: {
@@ -2337,6 +2874,23 @@ export interface paths {
                         };
                     };
                 };
+                /** @description BUSY: more commands in flight than the stack serves at once; nothing was started or recorded — retry after the seconds in the Retry-After header (with the same Idempotency-Key) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
                 /** @description UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key */
                 503: {
                     headers: {
@@ -2689,6 +3243,23 @@ export interface paths {
                         };
                     };
                 };
+                /** @description BUSY: more commands in flight than the stack serves at once; nothing was started or recorded — retry after the seconds in the Retry-After header (with the same Idempotency-Key) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
                 /** @description UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key */
                 503: {
                     headers: {
@@ -2881,6 +3452,23 @@ export interface paths {
                 };
                 /** @description the domain or the rule set says no: CONTRACT_MODULE_INACTIVE, RULE_REJECTED (details.rule), ITEM_UNAVAILABLE, CURRENCY_MISMATCH */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description BUSY: more commands in flight than the stack serves at once; nothing was started or recorded — retry after the seconds in the Retry-After header (with the same Idempotency-Key) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3107,6 +3695,23 @@ export interface paths {
                         };
                     };
                 };
+                /** @description BUSY: more commands in flight than the stack serves at once; nothing was started or recorded — retry after the seconds in the Retry-After header (with the same Idempotency-Key) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
                 /** @description UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key */
                 503: {
                     headers: {
@@ -3303,6 +3908,23 @@ export interface paths {
                 };
                 /** @description the domain or the rule set says no: CONTRACT_MODULE_INACTIVE, RULE_REJECTED (details.rule), ITEM_UNAVAILABLE, CURRENCY_MISMATCH */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description BUSY: more commands in flight than the stack serves at once; nothing was started or recorded — retry after the seconds in the Retry-After header (with the same Idempotency-Key) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3529,6 +4151,23 @@ export interface paths {
                         };
                     };
                 };
+                /** @description BUSY: more commands in flight than the stack serves at once; nothing was started or recorded — retry after the seconds in the Retry-After header (with the same Idempotency-Key) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
                 /** @description UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key */
                 503: {
                     headers: {
@@ -3740,6 +4379,23 @@ export interface paths {
                         };
                     };
                 };
+                /** @description BUSY: more commands in flight than the stack serves at once; nothing was started or recorded — retry after the seconds in the Retry-After header (with the same Idempotency-Key) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
                 /** @description UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key */
                 503: {
                     headers: {
@@ -3936,6 +4592,789 @@ export interface paths {
                 };
                 /** @description the domain or the rule set says no: CONTRACT_MODULE_INACTIVE, RULE_REJECTED (details.rule), ITEM_UNAVAILABLE, CURRENCY_MISMATCH */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description BUSY: more commands in flight than the stack serves at once; nothing was started or recorded — retry after the seconds in the Retry-After header (with the same Idempotency-Key) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connections/{id}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Change the callback URL and secret (source); used from the next delivery attempt, the connection goes on */
+        put: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description 1–255 visible ASCII characters; the same key and request answer the recorded response for 24 h (per principal) */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uri
+                         * @description https; no credentials; never a loopback, private or link-local address
+                         */
+                        url: string;
+                        /** @description the HMAC key of X-CCX-Signature; never returned */
+                        secret: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            sourceClientId: string;
+                            targetClientId: string;
+                            /** @enum {string} */
+                            status: "invited" | "active" | "declined" | "withdrawn" | "expired" | "blocked" | "ended" | "rejected";
+                            offerAccess: boolean;
+                            blockedBy: string | null;
+                            expiresAt: string | null;
+                            createdAt: string;
+                            updatedAt: string;
+                            version: number;
+                            ruleSetVersion: string | null;
+                            workflowId: string;
+                            callback?: {
+                                url: string;
+                            };
+                        };
+                    };
+                };
+                /** @description INVALID_REQUEST: malformed JSON, a schema violation or text that contains U+0000 (NUL) or unpaired surrogates; details name the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNAUTHENTICATED: missing, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description FORBIDDEN_ACTOR: the target of the connection (only the source may); or FORBIDDEN_ACTOR: a key of another principal (client, operator, viewer) than the route admits, or a party not allowed this action */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description NOT_FOUND: unknown, or not visible to this caller (ids of others never leak) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description IDEMPOTENCY_CONFLICT (the Idempotency-Key was used with another request) or IDEMPOTENCY_IN_PROGRESS */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description PAYLOAD_TOO_LARGE: a body over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: a body in another content type than the route takes */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connections/{id}/callbacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Callback deliveries of the connection, newest first, each with every attempt (source) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description the X-CCX-Delivery header: the same on every attempt */
+                                id: string;
+                                /** @enum {string} */
+                                callbackType: "ORDER_PURCHASED" | "ORDER_REFUNDED" | "ORDER_CHARGED_BACK" | "ORDER_RENEWED";
+                                entityId: string;
+                                orderId: string;
+                                sequence: number;
+                                /** @enum {string} */
+                                state: "pending" | "delivered" | "failed";
+                                attempts: number;
+                                /** @description pending only */
+                                nextAttemptAt: string | null;
+                                /** @description a pending delivery not acknowledged by then is failed */
+                                giveUpAt: string;
+                                lastError: string | null;
+                                createdAt: string;
+                                deliveredAt: string | null;
+                                /** @description the body as sent (docs/callbacks.md) */
+                                payload: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description every recorded attempt, oldest first */
+                                log: {
+                                    attempt: number;
+                                    at: string;
+                                    /** @description the receiver's answer; null when there was none */
+                                    statusCode: number | null;
+                                    latencyMs: number;
+                                    error: string | null;
+                                    /** @enum {string} */
+                                    outcome: "delivered" | "retry" | "failed";
+                                }[];
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description INVALID_REQUEST: malformed JSON, a schema violation or text that contains U+0000 (NUL) or unpaired surrogates; details name the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNAUTHENTICATED: missing, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description FORBIDDEN_ACTOR: the target of the connection (only the source may); or FORBIDDEN_ACTOR: a key of another principal (client, operator, viewer) than the route admits, or a party not allowed this action */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description NOT_FOUND: unknown, or not visible to this caller (ids of others never leak) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connections/{id}/callbacks/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver a callback again, with the same delivery id and body and a fresh 3-day window (source) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description 1–255 visible ASCII characters; the same key and request answer the recorded response for 24 h (per principal) */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    id: string;
+                    deliveryId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description the X-CCX-Delivery header: the same on every attempt */
+                            id: string;
+                            /** @enum {string} */
+                            callbackType: "ORDER_PURCHASED" | "ORDER_REFUNDED" | "ORDER_CHARGED_BACK" | "ORDER_RENEWED";
+                            entityId: string;
+                            orderId: string;
+                            sequence: number;
+                            /** @enum {string} */
+                            state: "pending" | "delivered" | "failed";
+                            attempts: number;
+                            /** @description pending only */
+                            nextAttemptAt: string | null;
+                            /** @description a pending delivery not acknowledged by then is failed */
+                            giveUpAt: string;
+                            lastError: string | null;
+                            createdAt: string;
+                            deliveredAt: string | null;
+                            /** @description the body as sent (docs/callbacks.md) */
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                            /** @description every recorded attempt, oldest first */
+                            log: {
+                                attempt: number;
+                                at: string;
+                                /** @description the receiver's answer; null when there was none */
+                                statusCode: number | null;
+                                latencyMs: number;
+                                error: string | null;
+                                /** @enum {string} */
+                                outcome: "delivered" | "retry" | "failed";
+                            }[];
+                        };
+                    };
+                };
+                /** @description INVALID_REQUEST: malformed JSON, a schema violation or text that contains U+0000 (NUL) or unpaired surrogates; details name the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNAUTHENTICATED: missing, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description FORBIDDEN_ACTOR: the target of the connection (only the source may); or FORBIDDEN_ACTOR: a key of another principal (client, operator, viewer) than the route admits, or a party not allowed this action */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description NOT_FOUND: unknown, or not visible to this caller (ids of others never leak) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description IDEMPOTENCY_CONFLICT (the Idempotency-Key was used with another request) or IDEMPOTENCY_IN_PROGRESS */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description PAYLOAD_TOO_LARGE: a body over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: a body in another content type than the route takes */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Link a cross-client order to the source's own customer by the claim code of its callback (source); never returns the seller's customer */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description 1–255 visible ASCII characters; the same key and request answer the recorded response for 24 h (per principal) */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the claimCode of a callback */
+                        code: string;
+                        /** @description the source's own customer id */
+                        customerId: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orderId: string;
+                            subscriptionId: string | null;
+                        };
+                    };
+                };
+                /** @description INVALID_REQUEST: malformed JSON, a schema violation or text that contains U+0000 (NUL) or unpaired surrogates; details name the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNAUTHENTICATED: missing, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description FORBIDDEN_ACTOR: a key of another principal (client, operator, viewer) than the route admits, or a party not allowed this action */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description NOT_FOUND: no such code for this client */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description ORDER_CONFLICT: the code was claimed for another customer; or IDEMPOTENCY_CONFLICT (the Idempotency-Key was used with another request) or IDEMPOTENCY_IN_PROGRESS */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description PAYLOAD_TOO_LARGE: a body over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: a body in another content type than the route takes */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5123,6 +6562,23 @@ export interface paths {
                         };
                     };
                 };
+                /** @description BUSY: more commands in flight than the stack serves at once; nothing was started or recorded — retry after the seconds in the Retry-After header (with the same Idempotency-Key) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
                 /** @description UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key */
                 503: {
                     headers: {
@@ -5498,6 +6954,23 @@ export interface paths {
                         };
                     };
                 };
+                /** @description BUSY: more commands in flight than the stack serves at once; nothing was started or recorded — retry after the seconds in the Retry-After header (with the same Idempotency-Key) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
                 /** @description UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key */
                 503: {
                     headers: {
@@ -5717,6 +7190,23 @@ export interface paths {
                         };
                     };
                 };
+                /** @description BUSY: more commands in flight than the stack serves at once; nothing was started or recorded — retry after the seconds in the Retry-After header (with the same Idempotency-Key) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
                 /** @description UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key */
                 503: {
                     headers: {
@@ -5920,6 +7410,23 @@ export interface paths {
                 };
                 /** @description the domain or the rule set says no: CONTRACT_MODULE_INACTIVE, RULE_REJECTED (details.rule), ITEM_UNAVAILABLE, CURRENCY_MISMATCH */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description BUSY: more commands in flight than the stack serves at once; nothing was started or recorded — retry after the seconds in the Retry-After header (with the same Idempotency-Key) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6221,6 +7728,23 @@ export interface paths {
                 };
                 /** @description ITEM_UNAVAILABLE, CURRENCY_MISMATCH, RULE_REJECTED (details.rule) */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description BUSY: more commands in flight than the stack serves at once; nothing was started or recorded — retry after the seconds in the Retry-After header (with the same Idempotency-Key) */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7711,6 +9235,598 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/machines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The machines drawn from their definitions, with a rule set's guards and mails on the edges */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description default: the active rule set */
+                    ruleSetVersion?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ruleSet: {
+                                version: string;
+                                name: string;
+                                active: boolean;
+                            };
+                            versions: {
+                                version: string;
+                                name: string | null;
+                                active: boolean;
+                                createdAt: string;
+                            }[];
+                            machines: {
+                                /** @enum {string} */
+                                name: "connection" | "cart";
+                                initial: string;
+                                states: {
+                                    key: string;
+                                    final: boolean;
+                                    initial: boolean;
+                                }[];
+                                roles: string[];
+                                commands: {
+                                    name: string;
+                                    summary: string;
+                                    who: string;
+                                    guarded: boolean;
+                                    mails: boolean;
+                                }[];
+                                edges: {
+                                    id: string;
+                                    from: string;
+                                    to: string;
+                                    event: string;
+                                    guard: string | null;
+                                    actions: string[];
+                                    notify: boolean;
+                                    automatic: boolean;
+                                    rules: {
+                                        id: string;
+                                        code: string;
+                                        /** @description as written; `{{ … }}` parts are evaluated when it refuses */
+                                        message: string;
+                                    }[];
+                                    mail: string | null;
+                                }[];
+                                /** @description the machine drawn as SVG, rules and mails on the edges */
+                                svg: string;
+                                mermaid: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description INVALID_REQUEST: malformed JSON, a schema violation or text that contains U+0000 (NUL) or unpaired surrogates; details name the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description NOT_FOUND: no rule set of that version was ever published */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/machines/connection/simulate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Apply one event to the connection machine in a state, as an actor (read-only: no workflow is touched) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a published rule-set version (sha256 of its source) */
+                        ruleSetVersion?: string;
+                        /** @enum {string} */
+                        state: "screening" | "invited" | "active" | "declined" | "withdrawn" | "expired" | "blocked" | "ended" | "rejected";
+                        /** @enum {string} */
+                        event: "invite" | "expire" | "accept" | "decline" | "withdraw" | "setOfferAccess" | "block" | "unblock" | "end";
+                        /**
+                         * @description who sends the event; `system` for the workflow's timer or the fan-out
+                         * @enum {string}
+                         */
+                        actor: "source" | "target" | "seller" | "stranger" | "system";
+                        scenario: {
+                            sameCompany: boolean;
+                            sourceModuleActive: boolean;
+                            targetModuleActive: boolean;
+                            hasCallback: boolean;
+                            offerAccess: boolean;
+                            blockedBy: ("source" | "target") | null;
+                        };
+                        /** @description setOfferAccess: the value asked for (default: the other one) */
+                        offerAccess?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            outcome: "moved" | "refused";
+                            from: string;
+                            to: string;
+                            refusal: {
+                                /** @enum {string} */
+                                by: "machine" | "rule";
+                                code: string;
+                                message: string;
+                                rule: string | null;
+                            } | null;
+                            effects: string[];
+                            mails: {
+                                template: string;
+                                to: string;
+                            }[];
+                            scenario: {
+                                sameCompany: boolean;
+                                sourceModuleActive: boolean;
+                                targetModuleActive: boolean;
+                                hasCallback: boolean;
+                                offerAccess: boolean;
+                                blockedBy: ("source" | "target") | null;
+                            };
+                        };
+                    };
+                };
+                /** @description INVALID_REQUEST: malformed JSON, a schema violation or text that contains U+0000 (NUL) or unpaired surrogates; details name the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description NOT_FOUND: no rule set of that version was ever published */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description PAYLOAD_TOO_LARGE: a body over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: a body in another content type than the route takes */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/machines/cart/simulate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Apply one event to the cart machine in a state, as an actor (read-only: no workflow is touched) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a published rule-set version (sha256 of its source) */
+                        ruleSetVersion?: string;
+                        /** @enum {string} */
+                        state: "draft" | "active" | "suspended" | "archived";
+                        /** @enum {string} */
+                        event: "availabilityChanged" | "setItems" | "activate" | "archive";
+                        /**
+                         * @description who sends the event; `system` for the workflow's timer or the fan-out
+                         * @enum {string}
+                         */
+                        actor: "source" | "target" | "seller" | "stranger" | "system";
+                        scenario: {
+                            externalItem: boolean;
+                            externalAvailable: boolean;
+                        };
+                        /** @description availabilityChanged: whether the external item can be sold now (default: the opposite of before) */
+                        available?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            outcome: "moved" | "refused";
+                            from: string;
+                            to: string;
+                            refusal: {
+                                /** @enum {string} */
+                                by: "machine" | "rule";
+                                code: string;
+                                message: string;
+                                rule: string | null;
+                            } | null;
+                            effects: string[];
+                            mails: {
+                                template: string;
+                                to: string;
+                            }[];
+                            scenario: {
+                                externalItem: boolean;
+                                externalAvailable: boolean;
+                            };
+                        };
+                    };
+                };
+                /** @description INVALID_REQUEST: malformed JSON, a schema violation or text that contains U+0000 (NUL) or unpaired surrogates; details name the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description NOT_FOUND: no rule set of that version was ever published */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description PAYLOAD_TOO_LARGE: a body over 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: a body in another content type than the route takes */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/machines/live/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A connection or cart live: state as its workflow answers, possible events, history, pinned rule set (a client: its own) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a connection or cart id, or a workflow id (`connection:<source>:<target>`, `cart:<seller>:<cartId>`) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            kind: "connection" | "cart";
+                            id: string;
+                            workflowId: string;
+                            runId: string;
+                            runStatus: string;
+                            /** @description the run in the Temporal UI; null when no UI is configured */
+                            temporalUiUrl: string | null;
+                            /** @description exactly what the workflow's `state` query answers */
+                            state: {
+                                value: string;
+                                context: {
+                                    [key: string]: unknown;
+                                };
+                                version: number;
+                                ruleSetVersion: string | null;
+                            };
+                            /** @description the rule set this connection or cart is pinned to */
+                            pinnedRuleSet: {
+                                version: string;
+                                name: string;
+                            } | null;
+                            activeRuleSetVersion: string | null;
+                            /** @description each event as each party would send it now */
+                            possible: {
+                                event: string;
+                                role: string;
+                                clientId: string | null;
+                                allowed: boolean;
+                                refusal: {
+                                    code: string;
+                                    message: string;
+                                    rule: string | null;
+                                } | null;
+                            }[];
+                            history: {
+                                at: string;
+                                event: string;
+                                actor: string | null;
+                                from: string | null;
+                                to: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description INVALID_REQUEST: malformed JSON, a schema violation or text that contains U+0000 (NUL) or unpaired surrogates; details name the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNAUTHENTICATED: missing, unknown or revoked API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description FORBIDDEN_ACTOR: a key of another principal (client, operator, viewer) than the route admits, or a party not allowed this action */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description NOT_FOUND: unknown, or not visible to this caller (ids of others never leak) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description UNAVAILABLE: Postgres or Temporal did not answer; the outcome is unknown, retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                message: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

@@ -52,6 +52,9 @@ describe('the typed client', () => {
     const active = await ok(viewer.GET('/v1/rule-sets/active'), 200);
     // Publishing the active source again changes nothing (same content hash): safe on the shared database.
     expect((await ok(operator.POST('/v1/rule-sets', { body: active.source as never, ...yamlBody }), 201)).version).toBe(active.version);
+    // Previewing the active text changes nothing; activating the active version neither.
+    expect((await ok(operator.POST('/v1/rule-sets/preview', { body: active.source as never, ...yamlBody }), 200)).partial).toBe(false);
+    await ok(operator.POST('/v1/rule-sets/{version}/activate', { params: { path: { version: active.version } } }), 200);
 
     // A connection through its lifecycle, and two invitations that do not become one.
     const invited = await ok(source.api.POST('/v1/connections', { body: { targetClientId: seller.id, offerAccess: true } }), 201);
@@ -66,6 +69,17 @@ describe('the typed client', () => {
     expect((await ok(third.api.POST('/v1/connections/{id}/withdraw', { params: { path: { id: withdrawn.id } } }), 200)).status).toBe('withdrawn');
     expect((await ok(seller.api.GET('/v1/connections', { params: { query: { role: 'target' } } }), 200)).items.length).toBeGreaterThanOrEqual(2);
     expect((await ok(source.api.GET('/v1/connections/{id}', { params: connection }), 200)).status).toBe('active');
+    // The source registers a callback (port 9: nobody listens, deliveries stay pending and retry).
+    const callback = { url: 'http://127.0.0.1:9/ccx-callbacks', secret: 'callback-secret-of-the-source-0123' };
+    expect((await ok(source.api.PUT('/v1/connections/{id}/callback', { params: connection, body: callback }), 200)).callback?.url).toBe(callback.url);
+
+    // Anyone reads the machines and simulates; a party sees its connection live.
+    const machines = await ok(as().GET('/v1/machines'), 200);
+    expect(machines.machines.map((m) => m.name)).toEqual(expect.arrayContaining(['connection', 'cart']));
+    const scenario = { sameCompany: true, sourceModuleActive: true, targetModuleActive: true, hasCallback: false, offerAccess: true, blockedBy: null };
+    expect((await ok(as().POST('/v1/machines/connection/simulate', { body: { state: 'invited', event: 'accept', actor: 'target', scenario } }), 200)).to).toBe('active');
+    expect((await ok(as().POST('/v1/machines/cart/simulate', { body: { state: 'draft', event: 'activate', actor: 'seller', scenario: { externalItem: false, externalAvailable: true } } }), 200)).outcome).toBe('moved');
+    await ok(seller.api.GET('/v1/machines/live/{id}', { params: connection }), 200);
 
     // Offers, a cart, a purchase and its later movements.
     const offerBody = (title: string, sharedWith: string[]) => ({
@@ -111,6 +125,13 @@ describe('the typed client', () => {
       201,
     );
     expect(order.payouts).toHaveLength(1);
+    // The purchase owes the source a callback: listed, redelivered, and its claim code claimed.
+    const deliveries = (await ok(source.api.GET('/v1/connections/{id}/callbacks', { params: connection }), 200)).items;
+    expect(deliveries.map((d) => d.callbackType)).toEqual(['ORDER_PURCHASED']);
+    const deliveryPath = { path: { id: invited.id, deliveryId: deliveries[0]!.id } };
+    expect((await ok(source.api.POST('/v1/connections/{id}/callbacks/{deliveryId}/redeliver', { params: deliveryPath }), 202)).id).toBe(deliveries[0]!.id);
+    const claimCode = (deliveries[0]!.payload.entity as { claimCode: string }).claimCode;
+    expect(await ok(source.api.POST('/v1/claims', { body: { code: claimCode, customerId: 'kunde-der-quelle' } }), 200)).toEqual({ orderId, subscriptionId: 'abo-1' });
     const orderPath = { path: { orderId } };
     const oneCent = [{ offerId: shared.id, amountMinor: 100 }];
     await ok(seller.api.POST('/v1/orders/{orderId}/refunds', { params: orderPath, body: { refundId: 'refund-1', items: oneCent } }), 201);

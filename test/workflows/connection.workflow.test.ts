@@ -85,7 +85,7 @@ describe('connection workflow on the real dev server', () => {
     const state = await handle.query(stateQuery);
     expect(state).toMatchObject({ value: 'active', version: 2, context: { connectionId: view.id, offerAccess: false } });
     expect(state.ruleSetVersion).toMatch(/^[0-9a-f]{64}$/);
-    expect((await handle.describe()).memo).toEqual({ connectionId: view.id, ruleSetVersion: state.ruleSetVersion });
+    expect((await handle.describe()).memo).toEqual({ connectionId: view.id, ruleSetVersion: state.ruleSetVersion, ruleSetName: 'default' });
 
     await expect
       .poll(async () => {

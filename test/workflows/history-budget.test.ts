@@ -69,3 +69,33 @@ test('a purchase: 10 events, authorization, record and answer in one workflow ta
   ]);
   expect(history.join(' ').replaceAll('task', 'a b c').split(' ')).toHaveLength(10);
 });
+
+test('an operator reads a run at a glance: current details, the rule set in the memo, summaries on records and the expiry timer', async () => {
+  const invited = await send(world.stranger.apiKey, 'POST', '/v1/connections', { targetClientId: world.source.id, offerAccess: true });
+  expect(invited.statusCode, invited.body).toBe(201);
+  const c = invited.json();
+  expect((await send(world.source.apiKey, 'POST', `/v1/connections/${c.id}/accept`)).statusCode).toBe(200);
+  expect((await send(world.source.apiKey, 'POST', `/v1/connections/${c.id}/block`)).statusCode).toBe(200);
+  const handle = stack.engine.client.workflow.getHandle(c.workflowId);
+
+  const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  expect(metadata.currentDetails).toMatch(/^\*\*Fremdblatt → Morgenpost\*\*: blocked \(blocked by Morgenpost\), offer access on/);
+  expect(metadata.currentDetails).toMatch(/rule set \*\*default\*\* [0-9a-f]{12} · version 3/);
+  const description = await handle.describe();
+  expect(description.memo).toMatchObject({ connectionId: c.id, ruleSetName: 'default' });
+  expect(await description.staticSummary()).toBe('Fremdblatt invites Morgenpost');
+
+  const history = await handle.fetchHistory();
+  const summaries = await Promise.all(
+    (history.events ?? []).filter((e) => e.userMetadata?.summary).map(async (e) => stack.engine.client.options.loadedDataConverter.payloadConverter.fromPayload<string>(e.userMetadata!.summary!)),
+  );
+  const expires = `invitation expires ${c.expiresAt.slice(0, 10)}`;
+  expect(summaries).toEqual([
+    'Fremdblatt invites Morgenpost', // the start
+    'record invite → invited; mail → Morgenpost',
+    expires, // the timer, started
+    expires, // and cancelled by the acceptance
+    'record accept → active; mail → Fremdblatt',
+    'record block → blocked; mail → Fremdblatt',
+  ]);
+});

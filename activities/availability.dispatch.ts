@@ -12,7 +12,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
-import { findUntoldPairs, listUntoldPairs, type Pair, type PairVersion } from '../db/availability.repository.ts';
+import { findUntoldPairs, listUntoldPairs, markToldIfNoCarts, type Pair, type PairVersion } from '../db/availability.repository.ts';
 import type { Database } from '../db/schema.ts';
 import { mapLimit } from './availability.activities.ts';
 import { availabilityFanoutWorkflow, availabilityFanoutWorkflowId, type AvailabilityFanoutInput } from '../workflows/availability-fanout.workflow.ts';
@@ -38,7 +38,7 @@ export interface FanoutDispatchOptions {
 
 export interface FanoutStart extends PairVersion {
   workflowId: string;
-  /** started: running now (new, or already); done: it had finished; failed: see error (the relay retries). */
+  /** started: running now (new, or already); done: it had finished, or no cart needed telling; failed: see error (the relay retries). */
   outcome: 'started' | 'done' | 'failed';
   error?: unknown;
 }
@@ -61,6 +61,9 @@ export async function startPairFanouts(deps: FanoutDispatchDeps, pairs?: readonl
     const workflowId = availabilityFanoutWorkflowId(pair.sourceClientId, pair.targetClientId, pair.version);
     const input: AvailabilityFanoutInput = { sourceClientId: pair.sourceClientId, targetClientId: pair.targetClientId, ...options.fanout };
     try {
+      // No cart to tell (most pairs): told without a workflow — a fan-out costs a start and a
+      // handful of Temporal round trips, per transition.
+      if (await markToldIfNoCarts(deps.db, pair, pair.version)) return { ...pair, workflowId, outcome: 'done' };
       await deps.client.withDeadline(Date.now() + deadlineMs, () =>
         deps.client.workflow.start(availabilityFanoutWorkflow, {
           taskQueue: deps.taskQueue,
@@ -76,6 +79,7 @@ export async function startPairFanouts(deps: FanoutDispatchDeps, pairs?: readonl
     } catch (error) {
       // A completed fan-out of this version: its carts were told (or a newer version's will be).
       if (error instanceof WorkflowExecutionAlreadyStartedError) return { ...pair, workflowId, outcome: 'done' };
+      // Postgres unreachable for the check: the relay tries again (the pair stays untold).
       return { ...pair, workflowId, outcome: 'failed', error };
     }
   });

@@ -106,6 +106,36 @@ export async function markPairTold(db: Kysely<Database>, pair: Pair, version: nu
     .execute();
 }
 
+/**
+ * Marks `version` told when the pair has no cart to tell (none holds offers of the source, or all
+ * are archived) — most pairs — so no fan-out workflow runs for nothing. Safe after the change's
+ * commit: a cart whose sources are not visible yet records them first and reads availability
+ * after, so it reads this version itself (docs/architecture.md "Availability", step 4). Returns
+ * whether it marked.
+ */
+export async function markToldIfNoCarts(db: Kysely<Database>, pair: Pair, version: number): Promise<boolean> {
+  const marked = await db
+    .updateTable('pair_availability')
+    .set({ told_version: sql`greatest(told_version, ${version})` })
+    .where('source_client_id', '=', pair.sourceClientId)
+    .where('target_client_id', '=', pair.targetClientId)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('cart_sources as cs')
+            .innerJoin('carts as c', 'c.id', 'cs.cart_id')
+            .select(sql`1`.as('one'))
+            .where('cs.source_client_id', '=', pair.sourceClientId)
+            .where('cs.seller_client_id', '=', pair.targetClientId)
+            .where('c.status', '<>', 'archived'),
+        ),
+      ),
+    )
+    .returning('version')
+    .executeTakeFirst();
+  return marked !== undefined;
+}
+
 /** One cart holding offers of the pair's source, sold by the pair's target. */
 export interface PairCart {
   cartId: string;

@@ -259,8 +259,25 @@ test('a fan-out over 1,200 carts tells each the latest payload once, pages throu
   console.log(`[fan-out] 1,200 carts: ${elapsedMs} ms, ${runs.length} runs, history events per run ${runs.map((r) => r.events).join('/')}`);
 }, 180_000);
 
+test('a pair without carts is told without a fan-out workflow; one with a cart gets its fan-out', async () => {
+  const { pair } = await twoClients();
+  await touchPairs(db, [pair]);
+  const workflowId = availabilityFanoutWorkflowId(pair.sourceClientId, pair.targetClientId, 1);
+  expect(await startPairFanouts(deps, [pair])).toEqual([expect.objectContaining({ workflowId, outcome: 'done' })]);
+  await expect(stack.engine.client.workflow.getHandle(workflowId).describe()).rejects.toThrow(/not found/i);
+  expect(await startPairFanouts(deps, [pair])).toEqual([]); // told
+  const [probe] = await startProbes(1);
+  await addCarts(pair, [probe!.workflowId]);
+  await touchPairs(db, [pair]);
+  const next = availabilityFanoutWorkflowId(pair.sourceClientId, pair.targetClientId, 2);
+  expect(await startPairFanouts(deps, [pair])).toEqual([expect.objectContaining({ workflowId: next, outcome: 'started' })]);
+  await stack.engine.client.workflow.getHandle(next).result();
+});
+
 test('duplicate dispatches of one version converge on one fan-out', async () => {
   const { pair } = await twoClients();
+  const [probe] = await startProbes(1);
+  await addCarts(pair, [probe!.workflowId]); // a pair without carts needs no fan-out at all
   await touchPairs(db, [pair]);
   const [first, again] = await Promise.all([startPairFanouts(deps, [pair]), startPairFanouts(deps, [pair])]);
   const workflowId = availabilityFanoutWorkflowId(pair.sourceClientId, pair.targetClientId, 1);

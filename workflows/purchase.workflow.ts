@@ -37,6 +37,14 @@ const store = proxyActivities<PurchaseActivities>(activityPresets.database);
 const local = proxyLocalActivities<PurchaseActivities>(activityPresets.database);
 /** With a line for the Temporal UI's event list (lean runs; the summary changes no command). */
 const summarized = (summary: string) => proxyLocalActivities<PurchaseActivities>({ ...activityPresets.database, summary });
+/**
+ * `authorizeSale` waits for the connection's workflow to answer an update — a workflow task that
+ * the same workers run. As a local activity it would hold this purchase's workflow task (and its
+ * slot) while waiting: under load, purchases holding every slot wait for connection tasks that
+ * find none, until deadlines break the jam. So lean runs ask as a regular activity, which frees
+ * the slot while it waits (docs/decisions.md "Speed and load").
+ */
+const asking = (summary: string) => proxyActivities<PurchaseActivities>({ ...activityPresets.database, summary });
 
 export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<PurchaseResult> {
   const problem = purchaseInputProblem(input);
@@ -58,7 +66,7 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
     // Every source at once; each activity waits for its connection's answer.
     const sales = await Promise.all(
       sources.map((sourceClientId) =>
-        (lean ? summarized(`authorize sale of ${sourceClientId}'s offers`) : steps).authorizeSale({
+        (lean ? asking(`authorize sale of ${sourceClientId}'s offers`) : steps).authorizeSale({
           sourceClientId,
           sellerClientId,
           orderId: request.orderId,

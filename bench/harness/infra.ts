@@ -187,7 +187,8 @@ export const LIMIT_TASK_QUEUE = 'plain-limit';
 /** Everything up, in order; whatever started is stopped again when a later part fails. */
 export async function startInfra(kind: string, options: { limit: boolean; beforeStacks?: (dbUrl: string) => Promise<void> }): Promise<BenchInfra> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `ccx-bench-${kind}-`));
-  const stops: Array<() => Promise<void>> = [async () => rmSync(dir, { recursive: true, force: true })];
+  // BENCH_KEEP_LOGS=1 keeps the stacks' and the dev server's logs for a look afterwards.
+  const stops: Array<() => Promise<void>> = [async () => (process.env.BENCH_KEEP_LOGS === '1' ? console.log(`logs kept in ${dir}`) : rmSync(dir, { recursive: true, force: true }))];
   const stop = async () => {
     while (stops.length > 0) await stops.pop()!().catch((err: unknown) => console.error(`cleanup: ${String(err)}`));
   };

@@ -29,8 +29,8 @@ declare module 'vitest' {
     isolatedDatabaseUrl: string;
     /**
      * A third one for the preview tests (issue 15), which publish too and read the whole read
-     * model: they run beside rule-sets.test.ts. The same as the isolated one on embedded PGlite,
-     * where files run one at a time.
+     * model: they run beside rule-sets.test.ts (on real PostgreSQL), or after it (on PGlite), which
+     * leaves connections behind.
      */
     previewsDatabaseUrl: string;
     /** The workflow bundle, built once per run (webpack takes seconds). */
@@ -53,9 +53,12 @@ export default async function setup(project: TestProject) {
     isolatedDatabaseUrl = await recreateSiblingDatabase(databaseUrl, 'rules');
     previewsDatabaseUrl = await recreateSiblingDatabase(databaseUrl, 'previews');
   } else {
-    for (let i = 0; i < 2; i++) embeddeds.push(await startEmbeddedPostgres({ maxConnections: 16 }));
+    for (let i = 0; i < 3; i++) embeddeds.push(await startEmbeddedPostgres({ maxConnections: 16 }));
     databaseUrl = embeddeds[0]!.url;
     isolatedDatabaseUrl = embeddeds[1]!.url;
+    // Its own too: the preview counts every open connection of its database, and rule-sets.test.ts
+    // leaves some in the isolated one even when files run one after another.
+    previewsDatabaseUrl = embeddeds[2]!.url;
   }
   await prepare(databaseUrl);
   await prepare(isolatedDatabaseUrl);
@@ -84,7 +87,7 @@ export default async function setup(project: TestProject) {
   project.provide('databaseUrl', databaseUrl);
   project.provide('databaseEmbedded', embeddeds.length > 0);
   project.provide('isolatedDatabaseUrl', isolatedDatabaseUrl);
-  project.provide('previewsDatabaseUrl', previewsDatabaseUrl ?? isolatedDatabaseUrl);
+  project.provide('previewsDatabaseUrl', previewsDatabaseUrl);
 
   return async () => {
     await env?.teardown();

@@ -82,6 +82,9 @@ export async function startFaultSmtp(): Promise<FaultSmtp> {
       });
     },
   });
+  // A client that dies mid-conversation (a SIGKILLed worker) resets its connection: that is the
+  // relay's everyday life, not a reason to crash the server (an 'error' without a listener would).
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return {

@@ -118,6 +118,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const connectionId = `connection:${source.id}:${seller.id}`;
   log('\nWhat the demo created');
   log(`  machines page            ${options.baseUrl}/machines`);
+  log(`  the connection, live     ${options.baseUrl}/machines?id=${invited.id}  (with a party's or the viewer key)`);
+  log(`  the cart, live           ${options.baseUrl}/machines?id=${cart.id}`);
   log(`  the connection           ${ui(`WorkflowId = '${connectionId}'`)}`);
   log(`  ${seller.name}'s carts and purchases  ${ui(`ClientId = '${seller.id}'`)}`);
   log(`  the purchase             ${ui(`OrderId = '${order.orderId}'`)}`);

@@ -34,6 +34,7 @@ import type { CompiledRuleSet } from '../rules/model.ts';
 import { activityPresets, searchAttributes } from '../temporal.config.ts';
 import { AnsweredUpdates } from './answered-updates.ts';
 import { ConnectionEntity, type PendingMail } from './connection.entity.ts';
+import { currentDetails, recordSummary } from './connection.details.ts';
 import { isRefusal, pinned, pinRules } from './pinned-rules.ts';
 import { inputProblem } from './connection.input.ts';
 import { refusalFailure } from './errors.ts';
@@ -288,24 +289,6 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       sending = false;
     }
   }
-}
-
-/** "record accept → active; mail → Morgenpost" */
-function recordSummary(t: ConnectionTransition, mails: SystemMail[]): string {
-  const to = mails.map((m) => m.recipient.name);
-  return `record ${t.history.event} → ${t.view.status}${to.length > 0 ? `; mail → ${to.join(', ')}` : ''}`;
-}
-
-/** Markdown for the Temporal UI's "Current details": parties, status, who blocked, rules, mails. */
-function currentDetails(entity: ConnectionEntity, mailsQueued: number): string {
-  const view = entity.view();
-  const { source, target } = entity.currentFacts;
-  const name = (id: string | null) => (id === source.clientId ? source.name : id === target?.clientId ? target.name : id);
-  return [
-    `**${source.name} → ${target?.name ?? view.targetClientId}**: ${view.status}${view.blockedBy ? ` (blocked by ${name(view.blockedBy)})` : ''}, offer access ${view.offerAccess ? 'on' : 'off'}`,
-    `rule set **${entity.ruleSet.name}** ${entity.ruleSet.hash.slice(0, 12)} · version ${view.version}${view.expiresAt && view.status === 'invited' ? ` · expires ${view.expiresAt.slice(0, 10)}` : ''}`,
-    mailsQueued > 0 ? `${mailsQueued} mail(s) queued with the last transition (GET /v1/mails)` : 'no mail queued with the last transition',
-  ].join('\n\n');
 }
 
 const notReady = () => refusalFailure({ code: ErrorCode.INVALID_TRANSITION, message: 'the connection is still being set up; retry' });

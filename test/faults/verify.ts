@@ -354,14 +354,14 @@ export class Verifier {
 }
 
 /** See "http" in the file comment. */
-export function checkHttp(scenario: string, attempts: Attempt[], windows: FaultWindow[], graceMs: number) {
+export function checkHttp(scenario: string, attempts: Attempt[], windows: FaultWindow[], graceMs: (part: string) => number) {
   const mine = attempts.filter((a) => a.scenario === scenario);
   const n503 = mine.filter((a) => a.status === 503);
   const n5xx = mine.filter((a) => a.status >= 500 && a.status !== 503);
   const none = mine.filter((a) => a.status === 0);
   const slow503 = n503.filter((a) => a.ms > 5000);
   const deps = windows.filter((w) => w.apiDependency);
-  const duringOutage = (a: Attempt) => deps.some((w) => a.startedAt + a.ms >= w.downAt && a.startedAt <= (w.upAt ?? Infinity) + graceMs);
+  const duringOutage = (a: Attempt) => deps.some((w) => a.startedAt + a.ms >= w.downAt && a.startedAt <= (w.upAt ?? Infinity) + graceMs(w.part));
   const outside = n503.filter((a) => !duringOutage(a));
   // Our client never sends two requests with one key at once: IDEMPOTENCY_IN_PROGRESS means the
   // key is still held by an attempt that has already answered (503) — the retry api.md asks for
@@ -380,7 +380,7 @@ export function checkHttp(scenario: string, attempts: Attempt[], windows: FaultW
   if (slow503.length) anomalies.push({ scenario, check: 'http', detail: `${slow503.length} 503 answer(s) took longer than 5 s: ${show(slow503)}` });
   if (outside.length) {
     const routes = countBy(outside.map((a) => `${a.method} ${a.route}`));
-    anomalies.push({ scenario, check: 'http', detail: `${outside.length} 503 answer(s) while Temporal, Postgres and the workers were up (grace ${graceMs / 1000} s): by route ${JSON.stringify(routes)}; e.g. ${show(outside)}` });
+    anomalies.push({ scenario, check: 'http', detail: `${outside.length} 503 answer(s) while Temporal, Postgres and the workers were up (grace ${deps.map((w) => `${w.part} ${graceMs(w.part) / 1000} s`).join(', ') || 'none'}): by route ${JSON.stringify(routes)}; e.g. ${show(outside)}` });
   }
   if (stuck.length) {
     const first = Math.min(...stuck.map((a) => a.startedAt));

@@ -10,7 +10,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { ApplicationFailure } from '@temporalio/common';
 import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import { getPartyFacts } from '../db/client.repository.ts';
+import { getPartiesFacts } from '../db/client.repository.ts';
 import { enqueueMails, type NewMail } from '../db/mail.repository.ts';
 import { recordOrder, type OrderRecord } from '../db/order.repository.ts';
 import type { Database } from '../db/schema.ts';
@@ -72,15 +72,16 @@ export async function loadPurchaseFactsFrom(
   db: Kysely<Database>,
   input: { sellerClientId: string; sourceClientIds: string[]; offerIds: string[] },
 ): Promise<{ ok: true; facts: LoadedPurchaseFacts } | { ok: false; code: ErrorCode; message: string; details?: Record<string, unknown> }> {
-  const party = async (id: string): Promise<ClientFacts | undefined> => {
-    const p = await getPartyFacts(db, id, CROSS_CLIENT_MODULE);
+  const parties = await getPartiesFacts(db, [input.sellerClientId, ...input.sourceClientIds], CROSS_CLIENT_MODULE);
+  const party = (id: string): ClientFacts | undefined => {
+    const p = parties.get(id);
     return p ? clientFacts(p) : undefined;
   };
-  const seller = await party(input.sellerClientId);
+  const seller = party(input.sellerClientId);
   if (!seller) return { ok: false, code: ErrorCode.NOT_FOUND, message: `client ${input.sellerClientId} not found` };
   const sources: Record<string, ClientFacts> = {};
   for (const id of input.sourceClientIds) {
-    const source = await party(id);
+    const source = party(id);
     if (!source) return { ok: false, code: ErrorCode.NOT_FOUND, message: `client ${id} not found` };
     sources[id] = source;
   }
@@ -144,39 +145,30 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
       }
     },
 
-    /** The order and its PAYMENT rows in one transaction (db/order.repository.ts). */
     /**
-     * The order and its PAYMENT rows in one transaction (db/order.repository.ts), then the sale
-     * mails into the outbox (keyed by Message-ID). Not one transaction with the order, but the
-     * same promise: an attempt that dies in between is retried, finds the order recorded and
-     * enqueues the mails then — the activity completes only once both are in.
+     * The order, its PAYMENT rows and the sale mails into the outbox (keyed by Message-ID) in one
+     * transaction (db/order.repository.ts): a retry after the commit finds all of it, and one
+     * commit is cheaper than two under load.
      */
     async recordPurchase({ mails = [], ...input }: PurchaseRecordInput & { mails?: SaleMail[] }): Promise<OrderView> {
-      const outcome = await recordOrder(db, { ...input, id: uuidv7(), payments: input.payments.map((p) => ({ ...p, id: uuidv7() })) }, mailQueue);
-      if (outcome.ok) {
-        const rows = [];
-        for (const mail of mails) {
-          const row = await saleMailRow(mail);
-          if (row) rows.push(row);
-        }
-        await enqueueMails(db, rows);
-        return outcome.order;
-      }
+      const enqueue = mails.length > 0 ? async (trx: Kysely<Database>) => enqueueMails(trx, await saleMailRows(trx, mails)) : undefined;
+      const outcome = await recordOrder(db, { ...input, id: uuidv7(), payments: input.payments.map((p) => ({ ...p, id: uuidv7() })) }, mailQueue, enqueue);
+      if (outcome.ok) return outcome.order;
       if (outcome.code === 'ITEM_UNAVAILABLE') throw refusal(ErrorCode.ITEM_UNAVAILABLE, outcome.message, { offerId: outcome.offerId });
       throw refusal(ErrorCode.ORDER_CONFLICT, outcome.message);
     },
 
     /**
      * The mail of one sale, rendered in the recipient's language into the outbox (the dispatchers
-     * deliver it; keyed by Message-ID, so a retry adds nothing).
+     * deliver it; keyed by Message-ID, so a retry adds nothing). Runs from before sale mails went
+     * with the order (their mail child) enqueue one by one here.
      */
-    /** Runs from before sale mails went with the order (their mail child) enqueue one by one here. */
     async sendSaleMail(mail: SaleMail): Promise<{ messageId: string; skipped: boolean }> {
       const messageId = saleMailMessageId(mail.sellerClientId, mail.sale.orderId, mail.sourceClientId, mail.template);
       if (!MAIL_TEMPLATES.includes(mail.template)) {
         throw ApplicationFailure.create({ type: 'MAIL_TEMPLATE_UNKNOWN', message: `no mail template ${mail.template}`, nonRetryable: true });
       }
-      const row = await saleMailRow(mail);
+      const [row] = await saleMailRows(db, [mail]);
       if (!row) throw ApplicationFailure.create({ type: ErrorCode.NOT_FOUND, message: 'a party of the sale no longer exists', nonRetryable: true });
       await enqueueMails(db, [row]);
       return { messageId, skipped: false };
@@ -184,20 +176,24 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
   };
 
   /**
-   * The sale mail rendered in its recipient's language, as the outbox keeps it; null when it cannot
-   * be written (an unknown template, a party that no longer exists): logged, never failing a sale.
+   * The sale mails rendered in their recipients' languages, as the outbox keeps them (the parties
+   * read in one statement); a mail that cannot be written (an unknown template, a party that no
+   * longer exists) is logged and left out, never failing a sale.
    */
-  async function saleMailRow(mail: SaleMail): Promise<NewMail | null> {
-    const messageId = saleMailMessageId(mail.sellerClientId, mail.sale.orderId, mail.sourceClientId, mail.template);
-    const [recipient, other] = await Promise.all([getPartyFacts(db, mail.recipientClientId, CROSS_CLIENT_MODULE), getPartyFacts(db, mail.otherClientId, CROSS_CLIENT_MODULE)]);
-    if (!MAIL_TEMPLATES.includes(mail.template) || !recipient || !other) {
-      console.warn('sale mail cannot be written; left out', { messageId, template: mail.template });
-      return null;
-    }
-    const { subject, text } = renderMail(mail.template, recipient.language, {
-      recipient, other, connectionId: mail.connectionId, offerAccess: true, expiresAt: null, sale: mail.sale,
+  async function saleMailRows(from: Kysely<Database>, mails: readonly SaleMail[]): Promise<NewMail[]> {
+    const parties = await getPartiesFacts(from, mails.flatMap((m) => [m.recipientClientId, m.otherClientId]), CROSS_CLIENT_MODULE);
+    return mails.flatMap((mail): NewMail[] => {
+      const messageId = saleMailMessageId(mail.sellerClientId, mail.sale.orderId, mail.sourceClientId, mail.template);
+      const [recipient, other] = [parties.get(mail.recipientClientId), parties.get(mail.otherClientId)];
+      if (!MAIL_TEMPLATES.includes(mail.template) || !recipient || !other) {
+        console.warn('sale mail cannot be written; left out', { messageId, template: mail.template });
+        return [];
+      }
+      const { subject, text } = renderMail(mail.template, recipient.language, {
+        recipient, other, connectionId: mail.connectionId, offerAccess: true, expiresAt: null, sale: mail.sale,
+      });
+      return [{ messageId, queue: mailQueue, connectionId: mail.connectionId, template: mail.template, recipient: recipient.email, language: recipient.language, subject, body: text }];
     });
-    return { messageId, queue: mailQueue, connectionId: mail.connectionId, template: mail.template, recipient: recipient.email, language: recipient.language, subject, body: text };
   }
 }
 

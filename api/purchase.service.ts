@@ -11,7 +11,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { loadPurchaseFactsFrom } from '../activities/purchase.activities.ts';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { getPartyFacts } from '../db/client.repository.ts';
 import { getOrderView } from '../db/order.repository.ts';
@@ -59,9 +59,6 @@ export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: s
   if (twice) throw twice;
 
   const items = precheck(cart, p.body);
-  const seller = await getPartyFacts(db, p.sellerClientId, CROSS_CLIENT_MODULE);
-  if (!seller) throw new ApiError(ErrorCode.UNAUTHENTICATED, 'the client of this key no longer exists');
-
   const startToken = randomUUID();
   const external = p.body.items.map((i) => items.get(i.offerId)!).filter((i) => i.external);
   // The payout rules' facts, read here with the cart (the run skips its loading activity). A refusal
@@ -71,6 +68,8 @@ export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: s
     sourceClientIds: [...new Set(external.map((i) => i.sourceClientId!))].sort(),
     offerIds: external.map((i) => i.offerId),
   });
+  const sellerName = loaded.ok ? loaded.facts.seller.name : (await getPartyFacts(db, p.sellerClientId, CROSS_CLIENT_MODULE))?.name;
+  if (sellerName === undefined) throw new ApiError(ErrorCode.UNAUTHENTICATED, 'the client of this key no longer exists');
   const input: PurchaseWorkflowInput = {
     sellerClientId: p.sellerClientId,
     cartId: cart.id,
@@ -82,6 +81,7 @@ export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: s
     }),
     startToken,
     ...(loaded.ok ? { facts: loaded.facts } : {}),
+    shape: 'lean',
   };
   const workflowId = purchaseWorkflowId(p.sellerClientId, p.body.orderId);
   const { client, taskQueue } = deps.temporal;
@@ -101,17 +101,24 @@ export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: s
             { key: searchAttributes.PurchaseStatus, value: 'authorizing' },
             { key: searchAttributes.ClientId, value: p.sellerClientId },
           ],
-          staticSummary: `${seller.name}: order ${p.body.orderId}`,
+          staticSummary: `${sellerName}: order ${p.body.orderId}`,
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         return await closedRun(deps, workflowId, p.sellerClientId, p.body.orderId, requestHash);
       }
       // The run may be another request's (USE_EXISTING): the same order only if the same request.
-      const description = await handle.describe();
-      if (description.memo?.requestHash !== requestHash) throw orderConflict(p.body.orderId);
-      const result = await handle.result();
-      return { created: result.startToken === startToken, order: result.order };
+      // Its result names the request that started it, so no describe call is needed while it
+      // goes well (one Temporal round trip less per purchase); a refusal is ours only if the run is.
+      try {
+        const result = await handle.result();
+        if (result.requestHash !== requestHash) throw orderConflict(p.body.orderId);
+        return { created: result.startToken === startToken, order: result.order };
+      } catch (err) {
+        if (!(err instanceof WorkflowFailedError)) throw err;
+        if ((await handle.describe()).memo?.requestHash !== requestHash) throw orderConflict(p.body.orderId);
+        throw err;
+      }
     });
   } catch (err) {
     const mapped = err instanceof ApiError ? err : fromTemporalError(err);

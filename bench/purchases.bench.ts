@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createPlainSchema } from './plain/schema.ts';
 import { failureOf, latency, ok, runCallers, send, type Answer, type RunSummary } from './harness/driver.ts';
+import { cpuMeter, type CpuParts } from './harness/cpu.ts';
 import { environment } from './harness/env.ts';
 import { eventTypesOf, sampleHistories } from './harness/history.ts';
 import { startInfra } from './harness/infra.ts';
@@ -93,6 +94,8 @@ interface Round {
   latency: { p50: number; p99: number };
   historyEvents: number;
   connectionEventsPerPurchase: number;
+  /** CPU milliseconds per purchase: the dev server, this variant's process, PostgreSQL. */
+  cpuMsPerPurchase: CpuParts;
 }
 
 async function main(): Promise<number> {
@@ -115,6 +118,7 @@ async function main(): Promise<number> {
     const run = async (variant: Variant, perCaller: number, round: number): Promise<Round> => {
       const shop = shops[variant];
       const connectionBefore = (await s.client.workflow.getHandle(shop.connectionWorkflowId).describe()).historyLength;
+      const cpu = cpuMeter({ temporal: infra.temporal.pid, stack: (variant === 'product' ? infra.product : infra.plain).child.pid });
       const { results, summary } = await runCallers(CALLERS, perCaller, async () => {
         const orderId = `order-${variant}-${++orders}`;
         const answer = await send(shop.base, 'POST', `/v1/carts/${shop.cartId}/purchases`, shop.seller.key, {
@@ -122,6 +126,7 @@ async function main(): Promise<number> {
         });
         return { ok: ok(answer), busy: answer.busy, failure: ok(answer) ? undefined : failureOf('purchase', answer), ms: answer.ms, workflowId: shop.purchaseWorkflowId(orderId) };
       });
+      const cpuSeconds = cpu.stop();
       const connectionAfter = (await s.client.workflow.getHandle(shop.connectionWorkflowId).describe()).historyLength;
       const ids = results.filter((r) => r.ok).map((r) => r.workflowId);
       firstOk[variant] ??= ids[0];
@@ -133,11 +138,13 @@ async function main(): Promise<number> {
         historyEvents: history.median,
         // Negative when the connection continued as new meanwhile: then not counted.
         connectionEventsPerPurchase: connectionAfter >= connectionBefore ? (connectionAfter - connectionBefore) / summary.items : NaN,
+        cpuMsPerPurchase: Object.fromEntries(Object.entries(cpuSeconds).map(([k, v]) => [k, Math.round((v * 1000) / summary.items)])),
       };
       if (round >= 0) {
         console.log(
           `[${variant.padEnd(8)} round ${round + 1}] ${summary.ok}/${summary.items} purchases in ${summary.seconds.toFixed(1)} s = ${summary.perSecond.toFixed(2)}/s; ` +
-            `p50 ${r.latency.p50.toFixed(0)} p99 ${r.latency.p99.toFixed(0)} ms; purchase history ${r.historyEvents}, connection +${r.connectionEventsPerPurchase.toFixed(1)} events/purchase` +
+            `p50 ${r.latency.p50.toFixed(0)} p99 ${r.latency.p99.toFixed(0)} ms; purchase history ${r.historyEvents}, connection +${r.connectionEventsPerPurchase.toFixed(1)} events/purchase; ` +
+            `CPU ms/purchase ${Object.entries(r.cpuMsPerPurchase).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}` +
             `${summary.failed ? `; FAILED ${JSON.stringify(summary.failures)}` : ''}${summary.busy ? `; 429s ${summary.busy}` : ''}`,
         );
       }
@@ -176,8 +183,9 @@ async function main(): Promise<number> {
 
     console.log(`\npurchases benchmark: ${ROUNDS} paired rounds, ${CALLERS} callers × ${PER_CALLER} purchases; medians over rounds`);
     console.log(`machine: ${env.cores} cores, ${env.memoryGb} GB, node ${env.node}, ${env.temporalDevServer}, commit ${env.commit.slice(0, 12)}${env.dirty ? ' (dirty)' : ''}`);
-    printTable(['variant', 'purchases/s', 'p50 ms', 'p99 ms', 'purchase history', 'connection events/purchase', 'not 2xx'],
-      (['baseline', 'product'] as const).map((v) => [v, of(v, (r) => r.purchasesPerSecond), of(v, (r) => r.latency.p50), of(v, (r) => r.latency.p99), of(v, (r) => r.historyEvents), of(v, (r) => r.connectionEventsPerPurchase), rounds.filter((r) => r.variant === v).reduce((n, r) => n + r.summary.failed, 0)]));
+    const cpuOf = (v: Variant, part: string) => of(v, (r) => r.cpuMsPerPurchase[part] ?? NaN);
+    printTable(['variant', 'purchases/s', 'p50 ms', 'p99 ms', 'purchase history', 'connection events/purchase', 'CPU ms/purchase: temporal', 'stack', 'postgres', 'not 2xx'],
+      (['baseline', 'product'] as const).map((v) => [v, of(v, (r) => r.purchasesPerSecond), of(v, (r) => r.latency.p50), of(v, (r) => r.latency.p99), of(v, (r) => r.historyEvents), of(v, (r) => r.connectionEventsPerPurchase), cpuOf(v, 'temporal'), cpuOf(v, 'stack'), cpuOf(v, 'postgres'), rounds.filter((r) => r.variant === v).reduce((n, r) => n + r.summary.failed, 0)]));
     console.log('');
     printTable(['ratio product/baseline (median)', 'value'], [['purchases/s', med('throughput')], ['latency p50', med('p50')], ['latency p99', med('p99')], ['purchase history events', med('history')]]);
     for (const [v, e] of Object.entries(eventTypes)) {

@@ -37,22 +37,33 @@ export async function getPartyFacts(
   clientId: string,
   module: string,
 ): Promise<PartyFacts | undefined> {
-  const row = await db
+  return (await getPartiesFacts(db, [clientId], module)).get(clientId);
+}
+
+/** getPartyFacts of several clients in one statement; a client that does not exist is absent from the map. */
+export async function getPartiesFacts(db: Kysely<Database>, clientIds: readonly string[], module: string): Promise<Map<string, PartyFacts>> {
+  const ids = [...new Set(clientIds)];
+  if (ids.length === 0) return new Map();
+  const rows = await db
     .selectFrom('clients as c')
     .leftJoin('contract_modules as m', (join) =>
       join.onRef('m.contracting_company_id', '=', 'c.contracting_company_id').on('m.module', '=', module),
     )
     .select(['c.id', 'c.name', 'c.email', 'c.language', 'c.contracting_company_id', 'm.active', 'm.revision'])
-    .where('c.id', '=', clientId)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  return {
-    clientId: row.id,
-    name: row.name,
-    email: row.email,
-    language: row.language,
-    contractingCompanyId: row.contracting_company_id,
-    moduleActive: row.active === true,
-    moduleRevision: row.revision ?? 0,
-  };
+    .where('c.id', 'in', ids)
+    .execute();
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        clientId: row.id,
+        name: row.name,
+        email: row.email,
+        language: row.language,
+        contractingCompanyId: row.contracting_company_id,
+        moduleActive: row.active === true,
+        moduleRevision: row.revision ?? 0,
+      },
+    ]),
+  );
 }

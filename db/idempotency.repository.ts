@@ -33,26 +33,26 @@ export async function claimIdempotencyKey(
   options: ClaimOptions,
 ): Promise<ClaimResult> {
   const { principal, key } = claim;
-  await db
-    .deleteFrom('idempotency_keys')
-    .where('principal', '=', principal)
-    .where('key', '=', key)
-    .where('created_at', '<', ago(options.ttlMs))
-    .execute();
-
+  // One statement (it runs on every command): a new key is inserted, an expired one is taken
+  // afresh as if it had never been used; a live one returns nothing and is looked at below.
+  const fresh = {
+    request_hash: claim.requestHash,
+    state: 'in_progress' as const,
+    status_code: null,
+    response_body: null,
+    minted_id: claim.mintedId,
+    updated_at: sql<Date>`now()`,
+  };
   const inserted = await db
     .insertInto('idempotency_keys')
-    .values({
-      principal,
-      key,
-      request_hash: claim.requestHash,
-      state: 'in_progress',
-      status_code: null,
-      response_body: null,
-      minted_id: claim.mintedId,
-      updated_at: sql`now()`,
-    })
-    .onConflict((oc) => oc.columns(['principal', 'key']).doNothing())
+    .values({ principal, key, ...fresh })
+    .onConflict((oc) =>
+      oc
+        .columns(['principal', 'key'])
+        // created_at is read-only for every other writer (schema.ts); here the key starts a new life.
+        .doUpdateSet({ ...fresh, created_at: sql<Date>`now()` } as typeof fresh)
+        .where('idempotency_keys.created_at', '<', ago(options.ttlMs)),
+    )
     .returningAll()
     .executeTakeFirst();
   if (inserted) return { claimed: true, record: inserted };

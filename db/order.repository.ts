@@ -4,7 +4,7 @@
  * that made it; a payout row is unique per (seller, order id, offer, type, movement id). Recording
  * a purchase is one transaction, idempotent: a retry after a commit reads back what was written.
  */
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { OrderItem, OrderView } from '../domain/payout.ts';
 import { payoutEvent } from '../domain/event.ts';
 import { appendEvents } from './event.repository.ts';
@@ -49,106 +49,128 @@ export type RecordOrderOutcome =
   | { ok: false; code: 'ITEM_UNAVAILABLE'; message: string; offerId: string };
 
 /**
- * In one transaction: an order recorded before (a retry) is read back when its request hash is the
- * same and is a conflict otherwise; else every external offer must still be shared with the seller
- * (their offer_targets rows are share-locked, so an un-share waits for this commit or is seen),
- * then the order, one PAYMENT row per payment and the callbacks to their sources (the outbox of
- * db/callback.repository.ts, delivered by the workers of `callbackQueue`) are inserted and read
- * back. Nothing is written when anything is refused.
+ * In one transaction: the order is inserted unless one is recorded (a retry, or another attempt
+ * that committed meanwhile: the insert waits for it), which is read back when its request hash is
+ * the same and is a conflict otherwise; a new order's external offers must all still be shared
+ * with the seller (their offer_targets rows are share-locked, so an un-share waits for this commit
+ * or is seen), then one PAYMENT row per payment, the callbacks to their sources (the outbox of
+ * db/callback.repository.ts, delivered by the workers of `callbackQueue`) and the change feed are
+ * written. `alsoInTransaction` adds the caller's own writes (the sale mails) to the same commit,
+ * for a new order and for one read back alike (its inserts must be idempotent). Nothing is
+ * written when anything is refused. Statements, since they cost the most under load: insert,
+ * offer check, rows, callbacks, feed — the order's view is built from what the inserts returned.
  */
-export async function recordOrder(db: Kysely<Database>, rec: OrderRecord, callbackQueue: string): Promise<RecordOrderOutcome> {
-  return db.transaction().execute(async (trx) => {
-    const before = await findOrder(trx, rec.sellerClientId, rec.orderId);
-    if (before) return sameOrConflict(trx, before, rec.requestHash);
-
-    const offerIds = [...new Set(rec.payments.map((p) => p.offerId))];
-    if (offerIds.length > 0) {
-      const shared = await trx
-        .selectFrom('offer_targets')
-        .select('offer_id')
-        .where('target_client_id', '=', rec.sellerClientId)
-        .where('offer_id', 'in', offerIds)
-        .forShare()
-        .execute();
-      const have = new Set(shared.map((r) => r.offer_id));
-      const missing = offerIds.find((id) => !have.has(id));
-      if (missing) return { ok: false, code: 'ITEM_UNAVAILABLE', message: `offer ${missing} is no longer shared with this client`, offerId: missing };
-    }
-
-    const inserted = await trx
-      .insertInto('orders')
-      .values({
-        id: rec.id,
-        seller_client_id: rec.sellerClientId,
-        order_id: rec.orderId,
-        cart_id: rec.cartId,
-        customer_id: rec.customerId,
-        payment_method: rec.paymentMethod,
-        currency: rec.currency,
-        subscription_id: rec.subscriptionId,
-        invoice_id: rec.invoiceId,
-        items: JSON.stringify(rec.items),
-        request_hash: rec.requestHash,
-      })
-      .onConflict((oc) => oc.columns(['seller_client_id', 'order_id']).doNothing())
-      .returningAll()
-      .executeTakeFirst();
-    if (!inserted) {
-      // Another attempt committed it meanwhile (the insert waited for it).
-      const other = await findOrder(trx, rec.sellerClientId, rec.orderId);
-      if (!other) throw new Error(`order ${rec.orderId} conflicted but cannot be read`);
-      return sameOrConflict(trx, other, rec.requestHash);
-    }
-    let rows: PayoutRowRecord[] = [];
-    if (rec.payments.length > 0) {
-      rows = await trx
-        .insertInto('payout_rows')
-        .values(
-          rec.payments.map((p) => ({
-            id: p.id,
-            type: 'PAYMENT' as const,
-            paid_status: 'OPEN' as const,
-            source_client_id: p.sourceClientId,
-            connected_client_id: rec.sellerClientId,
-            connection_id: p.connectionId,
-            order_ref: inserted.id,
-            order_id: rec.orderId,
-            movement_id: rec.orderId,
-            subscription_id: rec.subscriptionId,
-            invoice_id: rec.invoiceId,
-            offer_id: p.offerId,
-            cost_center: p.costCenter,
-            payment_method: rec.paymentMethod,
-            amount_minor: p.amountMinor,
-            currency: rec.currency,
-            share_basis_points: p.shareBasisPoints,
-            share_minor: p.shareMinor,
-            rule_set_version: p.ruleSetVersion,
-          })),
-        )
-        .onConflict((oc) => oc.columns(['connected_client_id', 'order_id', 'offer_id', 'type', 'movement_id']).doNothing())
+export async function recordOrder(
+  db: Kysely<Database>,
+  rec: OrderRecord,
+  callbackQueue: string,
+  alsoInTransaction?: (trx: Transaction<Database>) => Promise<void>,
+): Promise<RecordOrderOutcome> {
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('orders')
+        .values({
+          id: rec.id,
+          seller_client_id: rec.sellerClientId,
+          order_id: rec.orderId,
+          cart_id: rec.cartId,
+          customer_id: rec.customerId,
+          payment_method: rec.paymentMethod,
+          currency: rec.currency,
+          subscription_id: rec.subscriptionId,
+          invoice_id: rec.invoiceId,
+          items: JSON.stringify(rec.items),
+          request_hash: rec.requestHash,
+        })
+        .onConflict((oc) => oc.columns(['seller_client_id', 'order_id']).doNothing())
         .returningAll()
-        .execute();
-      await enqueueOrderCallbacks(trx, {
-        queue: callbackQueue,
-        order: inserted,
-        type: 'PAYMENT',
-        movementId: rec.orderId,
-        invoiceId: rec.invoiceId,
-        items: rec.payments.map((p) => ({
-          payoutId: p.id, connectionId: p.connectionId, sourceClientId: p.sourceClientId, offerId: p.offerId, costCenter: p.costCenter,
-          amountMinor: p.amountMinor, shareBasisPoints: p.shareBasisPoints, shareMinor: p.shareMinor, ruleSetVersion: p.ruleSetVersion,
-        })),
-      });
-    }
-    // The change feed, with the order: the seller learns of the order, both parties of each row.
-    const recorded = { orderId: rec.orderId, cartId: rec.cartId, currency: rec.currency, items: rec.items, payoutRowIds: rows.map((r) => r.id) };
-    await appendEvents(trx, [
-      { clientIds: [rec.sellerClientId], type: 'order.recorded', entityId: rec.orderId, data: recorded },
-      ...rows.map((r) => payoutEvent('payout.created', toPayoutRow(r))),
-    ]);
-    return { ok: true, order: await toOrderView(trx, inserted), created: true };
-  });
+        .executeTakeFirst();
+      if (!inserted) {
+        const before = await findOrder(trx, rec.sellerClientId, rec.orderId);
+        if (!before) throw new Error(`order ${rec.orderId} conflicted but cannot be read`);
+        const outcome = await sameOrConflict(trx, before, rec.requestHash);
+        if (outcome.ok) await alsoInTransaction?.(trx);
+        return outcome;
+      }
+
+      const offerIds = [...new Set(rec.payments.map((p) => p.offerId))];
+      if (offerIds.length > 0) {
+        const shared = await trx
+          .selectFrom('offer_targets')
+          .select('offer_id')
+          .where('target_client_id', '=', rec.sellerClientId)
+          .where('offer_id', 'in', offerIds)
+          .forShare()
+          .execute();
+        const have = new Set(shared.map((r) => r.offer_id));
+        const missing = offerIds.find((id) => !have.has(id));
+        // Thrown to roll the order back; answered below.
+        if (missing) throw new Refused({ ok: false, code: 'ITEM_UNAVAILABLE', message: `offer ${missing} is no longer shared with this client`, offerId: missing });
+      }
+
+      let rows: PayoutRowRecord[] = [];
+      if (rec.payments.length > 0) {
+        rows = await trx
+          .insertInto('payout_rows')
+          .values(
+            rec.payments.map((p) => ({
+              id: p.id,
+              type: 'PAYMENT' as const,
+              paid_status: 'OPEN' as const,
+              source_client_id: p.sourceClientId,
+              connected_client_id: rec.sellerClientId,
+              connection_id: p.connectionId,
+              order_ref: inserted.id,
+              order_id: rec.orderId,
+              movement_id: rec.orderId,
+              subscription_id: rec.subscriptionId,
+              invoice_id: rec.invoiceId,
+              offer_id: p.offerId,
+              cost_center: p.costCenter,
+              payment_method: rec.paymentMethod,
+              amount_minor: p.amountMinor,
+              currency: rec.currency,
+              share_basis_points: p.shareBasisPoints,
+              share_minor: p.shareMinor,
+              rule_set_version: p.ruleSetVersion,
+            })),
+          )
+          .onConflict((oc) => oc.columns(['connected_client_id', 'order_id', 'offer_id', 'type', 'movement_id']).doNothing())
+          .returningAll()
+          .execute();
+        await enqueueOrderCallbacks(trx, {
+          queue: callbackQueue,
+          order: inserted,
+          type: 'PAYMENT',
+          movementId: rec.orderId,
+          invoiceId: rec.invoiceId,
+          items: rec.payments.map((p) => ({
+            payoutId: p.id, connectionId: p.connectionId, sourceClientId: p.sourceClientId, offerId: p.offerId, costCenter: p.costCenter,
+            amountMinor: p.amountMinor, shareBasisPoints: p.shareBasisPoints, shareMinor: p.shareMinor, ruleSetVersion: p.ruleSetVersion,
+          })),
+        });
+      }
+      // The change feed, with the order: the seller learns of the order, both parties of each row.
+      const recorded = { orderId: rec.orderId, cartId: rec.cartId, currency: rec.currency, items: rec.items, payoutRowIds: rows.map((r) => r.id) };
+      await appendEvents(trx, [
+        { clientIds: [rec.sellerClientId], type: 'order.recorded', entityId: rec.orderId, data: recorded },
+        ...rows.map((r) => payoutEvent('payout.created', toPayoutRow(r))),
+      ]);
+      await alsoInTransaction?.(trx);
+      return { ok: true, order: orderViewOf(inserted, rows), created: true };
+    });
+  } catch (err) {
+    if (err instanceof Refused) return err.outcome;
+    throw err;
+  }
+}
+
+/** A refusal found inside the transaction: thrown to roll it back, answered by recordOrder. */
+class Refused extends Error {
+  constructor(readonly outcome: Extract<RecordOrderOutcome, { ok: false }>) {
+    super(outcome.message);
+  }
 }
 
 async function sameOrConflict(db: Kysely<Database>, row: OrderRow, requestHash: string): Promise<RecordOrderOutcome> {
@@ -174,7 +196,6 @@ export async function getOrderView(
 
 /** The order and its PAYMENT rows for the order itself (movement = the order id), in item order. */
 export async function toOrderView(db: Kysely<Database>, row: OrderRow): Promise<OrderView> {
-  const items = row.items as OrderItem[];
   const payments = await db
     .selectFrom('payout_rows')
     .selectAll()
@@ -182,8 +203,14 @@ export async function toOrderView(db: Kysely<Database>, row: OrderRow): Promise<
     .where('type', '=', 'PAYMENT')
     .where('movement_id', '=', row.order_id)
     .execute();
+  return orderViewOf(row, payments);
+}
+
+/** The view of an order with its PAYMENT rows, sorted in the order of its items. */
+function orderViewOf(row: OrderRow, payments: PayoutRowRecord[]): OrderView {
+  const items = row.items as OrderItem[];
   const position = new Map(items.map((item, n) => [item.offerId, n]));
-  payments.sort((a, b) => (position.get(a.offer_id) ?? 0) - (position.get(b.offer_id) ?? 0));
+  const sorted = [...payments].sort((a, b) => (position.get(a.offer_id) ?? 0) - (position.get(b.offer_id) ?? 0));
   return {
     id: row.id,
     orderId: row.order_id,
@@ -196,6 +223,6 @@ export async function toOrderView(db: Kysely<Database>, row: OrderRow): Promise<
     invoiceId: row.invoice_id,
     items,
     createdAt: row.created_at.toISOString(),
-    payouts: payments.map(toPayoutRow),
+    payouts: sorted.map(toPayoutRow),
   };
 }

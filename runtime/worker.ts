@@ -13,6 +13,7 @@ import { startModuleFanouts } from '../activities/module.dispatch.ts';
 import type { Database } from '../db/schema.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+const preloadPath = fileURLToPath(new URL('../workflows/preload.ts', import.meta.url));
 
 /** Bundles the workflow code once (webpack; a few seconds). Node-only modules stay out of the sandbox. */
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
@@ -20,6 +21,13 @@ export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
     workflowsPath,
     // temporal.config.ts reads env-config profiles for callers; workflows only use its constants.
     ignoreModules: ['@temporalio/envconfig'],
+    // The worker reuses one V8 context and evaluates the bundle's modules afresh for every new
+    // workflow run, which made zod's and the CEL library's set-up ~40 % of the workflow thread's
+    // time under purchase load (every purchase is a new run; measured with BENCH_CPU_PROF=1).
+    // Preloaded (workflows/preload.ts), they are evaluated once and shared, their exports
+    // deep-frozen by the SDK. Both are stateless libraries: no per-workflow state, and nothing here
+    // mutates their exports (test/rules/sandbox.test.ts and the replay tests run on this bundle).
+    preloadModules: [preloadPath],
     logger: new DefaultLogger('WARN'),
   });
 }

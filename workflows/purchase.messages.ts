@@ -37,6 +37,13 @@ export interface PurchaseWorkflowInput {
    * leave it out.
    */
   facts?: LoadedPurchaseFacts;
+  /**
+   * `'lean'`: the run takes today's shape without asking `patched('purchase-lean')`, whose marker
+   * and search-attribute write cost two history events and a visibility update per purchase. Only
+   * callers running today's code set it (the API does); a run without it asks the patch, so runs
+   * from before stay replayable (workflows/purchase.workflow.ts).
+   */
+  shape?: 'lean';
 }
 
 export interface PurchaseResult {

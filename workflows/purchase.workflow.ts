@@ -53,8 +53,9 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
   // Versions, newest first (test/histories replays each): runs from before `purchase-lean` wrote
   // their status three times; before `purchase-local-activities` they scheduled regular
   // activities. A patch costs a marker and a search-attribute write, so a lean run does not ask
-  // for the older ones: it implies them.
-  const lean = patched('purchase-lean');
+  // for the older ones: it implies them; and a run whose input names its shape (the API's) does
+  // not ask at all — the input is in history, so replay takes the same branch.
+  const lean = input.shape === 'lean' || patched('purchase-lean');
   const steps = lean || patched('purchase-local-activities') ? local : store;
   // The API starts the run with its search attributes; a direct start may not have.
   if (!lean || workflowInfo().typedSearchAttributes.get(searchAttributes.PurchaseStatus) === undefined) setStatus('authorizing');

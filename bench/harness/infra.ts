@@ -39,7 +39,7 @@ export function freePort(): Promise<number> {
  * its log goes to a file in the bench's temp dir: under overload it logs every cancelled call,
  * which would bury the progress lines.
  */
-export async function startBenchTemporal(dir: string): Promise<DevServer> {
+export async function startBenchTemporal(dir: string): Promise<DevServer & { pid?: number }> {
   const cli = locateTemporalCli();
   if (!cli) throw new Error('Temporal CLI not found; set TEMPORAL_CLI');
   let port = await freePort();
@@ -64,7 +64,7 @@ export async function startBenchTemporal(dir: string): Promise<DevServer> {
     if (connection) {
       try {
         await waitForSearchAttributes(connection, 'default');
-        return { address, uiUrl: `http://127.0.0.1:${port + 1000}`, stop };
+        return { address, uiUrl: `http://127.0.0.1:${port + 1000}`, stop, pid: child.pid };
       } catch (err) {
         await stop();
         throw err;
@@ -141,7 +141,10 @@ export interface Service {
 /** Spawns a stack process, waits until GET /health answers 200; its output goes to a log file. */
 export async function spawnService(name: string, args: string[], env: Record<string, string>, port: number, logDir: string): Promise<Service> {
   const log = createWriteStream(path.join(logDir, `${name}.log`));
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_CPU_PROF=1: a V8 CPU profile of each stack process, written into the logs dir when it stops.
+  // One file per thread (main, tsx's loader, the worker's workflow threads): CPU.<date>.<pid>.<tid>.cpuprofile.
+  const profile = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(logDir, `${name}-profiles`)}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const base = `http://127.0.0.1:${port}`;
@@ -170,7 +173,7 @@ export async function spawnService(name: string, args: string[], env: Record<str
 
 export interface BenchInfra {
   dir: string;
-  temporal: DevServer;
+  temporal: DevServer & { pid?: number };
   db: BenchDatabase;
   sink: Awaited<ReturnType<typeof startCountingSink>>;
   operatorKey: string;
@@ -187,8 +190,8 @@ export const LIMIT_TASK_QUEUE = 'plain-limit';
 /** Everything up, in order; whatever started is stopped again when a later part fails. */
 export async function startInfra(kind: string, options: { limit: boolean; beforeStacks?: (dbUrl: string) => Promise<void> }): Promise<BenchInfra> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `ccx-bench-${kind}-`));
-  // BENCH_KEEP_LOGS=1 keeps the stacks' and the dev server's logs for a look afterwards.
-  const stops: Array<() => Promise<void>> = [async () => (process.env.BENCH_KEEP_LOGS === '1' ? console.log(`logs kept in ${dir}`) : rmSync(dir, { recursive: true, force: true }))];
+  // BENCH_KEEP_LOGS=1 (implied by BENCH_CPU_PROF=1) keeps the stacks' and the dev server's logs for a look afterwards.
+  const stops: Array<() => Promise<void>> = [async () => (process.env.BENCH_KEEP_LOGS === '1' || process.env.BENCH_CPU_PROF === '1' ? console.log(`logs kept in ${dir}`) : rmSync(dir, { recursive: true, force: true }))];
   const stop = async () => {
     while (stops.length > 0) await stops.pop()!().catch((err: unknown) => console.error(`cleanup: ${String(err)}`));
   };

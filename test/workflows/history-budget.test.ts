@@ -5,10 +5,13 @@
  * review. Not a timing assertion: the events are deterministic for runs that meet no retry.
  */
 import { temporal } from '@temporalio/proto';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { buildWorld, type World } from '../support/world.ts';
-import { purchaseWorkflowId } from '../../workflows/purchase.messages.ts';
+import { purchaseWorkflowId, type PurchaseWorkflowInput } from '../../workflows/purchase.messages.ts';
+import { purchaseWorkflow } from '../../workflows/purchase.workflow.ts';
 
 let stack: TestStack;
 let world: World;
@@ -58,19 +61,19 @@ test('a standard lifecycle (invite → accept → offer access off → block): 3
   expect(history.join(' ').replaceAll('task', 'a b c').split(' ')).toHaveLength(32);
 });
 
-test('a purchase: 15 events in two workflow tasks, the connection asked by an activity', async () => {
+test('a purchase: 13 events in two workflow tasks, the connection asked by an activity', async () => {
   const history = await events(purchaseWorkflowId(world.seller.id, world.orderId));
   expect(history).toEqual([
-    // The API starts the run with its search attributes (status "authorizing"); the patch marker
-    // and its search attribute.
-    'STARTED', 'task', 'MARKER_RECORDED', 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+    // The API starts the run with its search attributes (status "authorizing") and names the
+    // run's shape in its input: no patch marker, no search-attribute write for it.
+    'STARTED', 'task',
     // authorizeSale waits for the connection's workflow: a regular activity, so this run's
     // workflow task is not held meanwhile (workflows/purchase.workflow.ts).
     'ACTIVITY_TASK_SCHEDULED', 'ACTIVITY_TASK_STARTED', 'ACTIVITY_TASK_COMPLETED',
     // The order's record as a local activity, the status "recorded", the result.
     'task', 'MARKER_RECORDED', 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES', 'COMPLETED',
   ]);
-  expect(history.join(' ').replaceAll('task', 'a b c').split(' ')).toHaveLength(15);
+  expect(history.join(' ').replaceAll('task', 'a b c').split(' ')).toHaveLength(13);
 });
 
 test('an operator reads a run at a glance: current details, the rule set in the memo, summaries on records and the expiry timer', async () => {
@@ -101,4 +104,28 @@ test('an operator reads a run at a glance: current details, the rule set in the 
     'record accept → active; mail → Fremdblatt',
     'record block → blocked; mail → Fremdblatt',
   ]);
+});
+
+test('a purchase started through Temporal without `shape` asks the patch; both shapes replay with today\'s code', async () => {
+  const viaApi = await stack.engine.client.workflow.getHandle(purchaseWorkflowId(world.seller.id, world.orderId)).fetchHistory();
+  const started = viaApi.events![0]!.workflowExecutionStartedEventAttributes!;
+  const apiInput = stack.engine.client.options.loadedDataConverter.payloadConverter.fromPayload<PurchaseWorkflowInput>(started.input!.payloads![0]!);
+  expect(apiInput.shape).toBe('lean');
+
+  // What a caller going to Temporal directly sends (docs/temporal.md): no shape, no search attributes.
+  const orderId = `direct-${randomUUID()}`;
+  const { shape: _, startToken: __, ...direct } = apiInput;
+  const handle = await stack.engine.client.workflow.start(purchaseWorkflow, {
+    taskQueue: stack.engine.taskQueue,
+    workflowId: purchaseWorkflowId(world.seller.id, orderId),
+    args: [{ ...direct, request: { ...direct.request, orderId } }],
+  });
+  expect((await handle.result()).order.orderId).toBe(orderId);
+  const history = await events(handle.workflowId);
+  // The patch marker and its search attribute, then the status "authorizing" the start did not set.
+  expect(history.slice(0, 5)).toEqual(['STARTED', 'task', 'MARKER_RECORDED', 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES', 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES']);
+
+  for (const [name, h] of [['api', viaApi], ['direct', await handle.fetchHistory()]] as const) {
+    await Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundleCode') } }, h, `purchase-${name}`);
+  }
 });

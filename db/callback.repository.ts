@@ -12,6 +12,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { callbackTypeOf, CALLBACK_RETRY_WINDOW_MS, type CallbackItem, type CallbackPayload } from '../domain/callback.ts';
 import type { PayoutType } from '../domain/payout.ts';
 import { decodeIdCursor, encodeIdCursor } from './id-cursor.ts';
+import { claimDue, renewLease } from './outbox.ts';
 import type { CallbackAttemptTable, CallbackDeliveryTable, Database, OrderRow } from './schema.ts';
 
 export type CallbackDeliveryRow = Selectable<CallbackDeliveryTable>;
@@ -154,40 +155,13 @@ async function claimCodeOf(trx: Transaction<Database>, orderRef: string, sourceC
 
 // ---- the dispatcher's side ----
 
-/** Claims up to `limit` due deliveries of `queue` for `leaseMs` under `token` and counts the attempt. */
-export async function claimDueCallbacks(db: Kysely<Database>, queue: string, token: string, limit: number, leaseMs: number): Promise<CallbackDeliveryRow[]> {
-  const leaseUntil = sql<Date>`now() + ${`${leaseMs} milliseconds`}::interval`;
-  return db
-    .updateTable('callback_deliveries')
-    .set((eb) => ({ lease_token: token, lease_until: leaseUntil, attempts: eb('attempts', '+', 1) }))
-    .where('id', 'in', (eb) =>
-      eb
-        .selectFrom('callback_deliveries')
-        .select('id')
-        .where('queue', '=', queue)
-        .where('state', '=', 'pending')
-        .where('next_attempt_at', '<=', sql<Date>`now()`)
-        .where((w) => w.or([w('lease_until', 'is', null), w('lease_until', '<', sql<Date>`now()`)]))
-        .orderBy('next_attempt_at')
-        .limit(limit)
-        .forUpdate()
-        .skipLocked(),
-    )
-    .returningAll()
-    .execute();
-}
+/** Claims up to `limit` due deliveries of `queue` for `token` (db/outbox.ts). */
+export const claimDueCallbacks = (db: Kysely<Database>, queue: string, token: string, limit: number, leaseMs: number): Promise<CallbackDeliveryRow[]> =>
+  claimDue(db, 'callback_deliveries', queue, token, limit, leaseMs);
 
 /** Keeps the claim while the request lasts; false when it was lost. */
-export async function renewCallbackLease(db: Kysely<Database>, id: string, token: string, leaseMs: number): Promise<boolean> {
-  const res = await db
-    .updateTable('callback_deliveries')
-    .set({ lease_until: sql<Date>`now() + ${`${leaseMs} milliseconds`}::interval` })
-    .where('id', '=', id)
-    .where('lease_token', '=', token)
-    .where('state', '=', 'pending')
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) > 0;
-}
+export const renewCallbackLease = (db: Kysely<Database>, id: string, token: string, leaseMs: number): Promise<boolean> =>
+  renewLease(db, 'callback_deliveries', id, token, leaseMs);
 
 export interface AttemptOutcome {
   attempt: number;

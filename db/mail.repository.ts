@@ -7,6 +7,7 @@
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { decodeTimeCursor, encodeTimeCursor } from './id-cursor.ts';
+import { claimDue, renewLease as renewOutboxLease } from './outbox.ts';
 import type { Database, MailErrorKind, MailTable } from './schema.ts';
 
 export type MailRow = Selectable<MailTable>;
@@ -47,43 +48,13 @@ export async function findMail(db: Kysely<Database>, messageId: string): Promise
   return db.selectFrom('mails').selectAll().where('message_id', '=', messageId).executeTakeFirst();
 }
 
-/**
- * Claims up to `limit` due mails of `queue` for `leaseMs` under `token` and counts the attempt.
- * Rows another claimer holds (locked, or leased and not expired) are passed over.
- */
-export async function claimDueMails(db: Kysely<Database>, queue: string, token: string, limit: number, leaseMs: number): Promise<MailRow[]> {
-  const leaseUntil = sql<Date>`now() + ${`${leaseMs} milliseconds`}::interval`;
-  return db
-    .updateTable('mails')
-    .set((eb) => ({ lease_token: token, lease_until: leaseUntil, attempts: eb('attempts', '+', 1) }))
-    .where('message_id', 'in', (eb) =>
-      eb
-        .selectFrom('mails')
-        .select('message_id')
-        .where('queue', '=', queue)
-        .where('state', '=', 'pending')
-        .where('next_attempt_at', '<=', sql<Date>`now()`)
-        .where((w) => w.or([w('lease_until', 'is', null), w('lease_until', '<', sql<Date>`now()`)]))
-        .orderBy('next_attempt_at')
-        .limit(limit)
-        .forUpdate()
-        .skipLocked(),
-    )
-    .returningAll()
-    .execute();
-}
+/** Claims up to `limit` due mails of `queue` for `token` (db/outbox.ts). */
+export const claimDueMails = (db: Kysely<Database>, queue: string, token: string, limit: number, leaseMs: number): Promise<MailRow[]> =>
+  claimDue(db, 'mails', queue, token, limit, leaseMs);
 
 /** Keeps the claim while the SMTP conversation lasts; false when it was lost (expired and taken). */
-export async function renewLease(db: Kysely<Database>, messageId: string, token: string, leaseMs: number): Promise<boolean> {
-  const res = await db
-    .updateTable('mails')
-    .set({ lease_until: sql<Date>`now() + ${`${leaseMs} milliseconds`}::interval` })
-    .where('message_id', '=', messageId)
-    .where('lease_token', '=', token)
-    .where('state', '=', 'pending')
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) > 0;
-}
+export const renewLease = (db: Kysely<Database>, messageId: string, token: string, leaseMs: number): Promise<boolean> =>
+  renewOutboxLease(db, 'mails', messageId, token, leaseMs);
 
 /** The relay accepted it. Counted even if our claim was lost meanwhile: it did go out. */
 export async function markSent(db: Kysely<Database>, messageId: string): Promise<void> {

@@ -11,7 +11,6 @@
  * A 2xx acknowledges; a 4xx other than 408 and 429 fails the delivery for good; anything else is
  * retried, the first time after about 2 s, doubling up to an hour, until 3 days have passed.
  */
-import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { decryptSecret, encryptSecret, needsReencryption, type Keyring } from '../api/secrets.ts';
 import {
@@ -26,6 +25,7 @@ import {
 } from '../db/callback.repository.ts';
 import type { Database } from '../db/schema.ts';
 import { CallbackSendError, postCallback, signatureHeader, type Resolve } from './callback-sender.ts';
+import { startOutboxLoop, throttled, untilRecorded, whileLeased } from './outbox-loop.ts';
 
 export interface CallbackDispatcherOptions {
   db: Kysely<Database>;
@@ -64,7 +64,6 @@ export function judgeStatus(status: number): 'delivered' | 'failed' | 'retry' {
 
 export function startCallbackDispatcher(options: CallbackDispatcherOptions, log: (message: string) => void = console.log): CallbackDispatcher {
   const { db, queue, intervalMs = 500, leaseMs = 60_000, batch = 16 } = options;
-  let stopped = false;
   const quietLog = throttled(log, 60_000);
 
   const attemptOnce = async (delivery: CallbackDeliveryRow): Promise<Omit<AttemptOutcome, 'attempt'>> => {
@@ -112,75 +111,29 @@ export function startCallbackDispatcher(options: CallbackDispatcherOptions, log:
     }
   };
 
-  const deliver = async (delivery: CallbackDeliveryRow, token: string): Promise<void> => {
-    const renewal = setInterval(() => void renewCallbackLease(db, delivery.id, token, leaseMs).catch(() => {}), Math.max(100, leaseMs / 3));
-    try {
+  const deliver = (delivery: CallbackDeliveryRow, token: string): Promise<void> =>
+    whileLeased(() => renewCallbackLease(db, delivery.id, token, leaseMs), leaseMs, async () => {
       const result = await attemptOnce(delivery);
-      await recordOutcome(delivery, token, { ...result, attempt: delivery.attempts });
-    } finally {
-      clearInterval(renewal);
-    }
-  };
-
-  // An acknowledgement must be recorded even through a short database outage, or it goes again.
-  const recordOutcome = async (delivery: CallbackDeliveryRow, token: string, outcome: AttemptOutcome): Promise<void> => {
-    for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
-      try {
-        const recorded = await recordAttempt(db, delivery, token, outcome);
-        if (recorded === 'failed') log(`callback ${delivery.id} of connection ${delivery.connection_id} failed: ${outcome.error ?? ''}`);
-        return;
-      } catch (err) {
-        if (outcome.outcome !== 'delivered' || (stopped && wait >= 5000)) throw err; // not recorded: the claim runs out, it goes again
-        quietLog('record', `callback ${delivery.id} acknowledged but not yet recorded (${String(err)}); retrying`);
-        await sleep(wait);
-      }
-    }
-  };
-
-  const inFlight = new Set<Promise<void>>();
-  let wake: (() => void) | undefined;
-  const sleepUntilWoken = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      timer.unref();
-      wake = () => (clearTimeout(timer), resolve());
+      const outcome: AttemptOutcome = { ...result, attempt: delivery.attempts };
+      // An acknowledgement must be recorded even through a short database outage, or it goes
+      // again; any other outcome not recorded is left to the lease (the attempt is repeated).
+      const recorded = await untilRecorded(
+        () => recordAttempt(db, delivery, token, outcome),
+        (wait) => outcome.outcome !== 'delivered' || (loop.stopped && wait >= 5000),
+        (err) => quietLog('record', `callback ${delivery.id} acknowledged but not yet recorded (${String(err)}); retrying`),
+      );
+      if (recorded === 'failed') log(`callback ${delivery.id} of connection ${delivery.connection_id} failed: ${outcome.error ?? ''}`);
     });
 
-  const loop = (async () => {
-    while (!stopped) {
-      const free = batch - inFlight.size;
-      let claimed = 0;
-      if (free > 0) {
-        try {
-          const token = randomUUID();
-          const deliveries = await claimDueCallbacks(db, queue, token, free, leaseMs);
-          claimed = deliveries.length;
-          for (const delivery of deliveries) {
-            const running: Promise<void> = deliver(delivery, token)
-              .catch(() => {}) // settled in the outbox row, or left to its lease
-              .finally(() => {
-                inFlight.delete(running);
-                wake?.();
-              });
-            inFlight.add(running);
-          }
-        } catch (err) {
-          quietLog('claim', `callback dispatcher: ${err instanceof Error ? err.message : String(err)} (retrying)`);
-        }
-      }
-      if (stopped || (claimed > 0 && claimed === free)) continue;
-      await sleepUntilWoken(intervalMs);
-    }
-    await Promise.all(inFlight);
-  })();
-
-  return {
-    async stop() {
-      stopped = true;
-      wake?.();
-      await loop;
-    },
-  };
+  const loop = startOutboxLoop({
+    name: 'callback dispatcher',
+    intervalMs,
+    batch,
+    claim: (token, limit) => claimDueCallbacks(db, queue, token, limit, leaseMs),
+    deliver,
+    log: quietLog,
+  });
+  return { stop: () => loop.stop() };
 }
 
 /**
@@ -202,16 +155,4 @@ export async function reencryptCallbackSecrets(db: Kysely<Database>, keyring: Ke
     counts.reencrypted += 1;
   }
   return counts;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function throttled(log: (message: string) => void, intervalMs: number) {
-  const last = new Map<string, number>();
-  return (topic: string, message: string) => {
-    const now = Date.now();
-    if (now - (last.get(topic) ?? 0) < intervalMs) return;
-    last.set(topic, now);
-    log(message);
-  };
 }

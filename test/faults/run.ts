@@ -17,7 +17,7 @@
  *         each worker bundles its workflow code at boot), for 30 s
  *   b     stop the Temporal dev server, start it again on the same port and db file
  *   c     stop Postgres (`pg_ctl stop -m fast`) for 20 s, start it again
- *   d     SMTP answers 451 to MAIL FROM for 30 s, then refuses our sender with 550 for 30 s
+ *   d     SMTP answers 451 to MAIL FROM for 20 s, then refuses our sender with 550 for 20 s
  * After each window the load stops, every part is up again, and a bounded settle period waits
  * for the work in flight (mails, purchases, fan-outs); then verify.ts checks commands, payout
  * rows, mails, workflows and HTTP answers (see its header for the exact rules). A summary table
@@ -161,7 +161,7 @@ const SCENARIOS: ScenarioDef[] = [
   },
   {
     key: 'd',
-    title: 'SMTP 451 for 30 s, then sender refused (550) for 30 s',
+    title: 'SMTP 451 for 20 s, then sender refused (550) for 20 s',
     // Mail retries back off up to a minute: give the last ones time to arrive.
     settleMaxMs: 100_000,
     async inject(stack, windows) {
@@ -169,12 +169,12 @@ const SCENARIOS: ScenarioDef[] = [
       const temp = faultWindow(windows, 'd', 'smtp 451 on MAIL FROM', false);
       stack.smtp!.setMode('tempfail');
       log('d: SMTP answers 451');
-      await sleep(30_000);
+      await sleep(20_000);
       temp.upAt = Date.now();
       const refuse = faultWindow(windows, 'd', 'smtp 550 sender refused', false);
       stack.smtp!.setMode('refuse-sender');
       log('d: SMTP refuses the sender (550)');
-      await sleep(30_000);
+      await sleep(20_000);
       stack.smtp!.setMode('accept');
       refuse.upAt = Date.now();
       log('d: SMTP accepts again');

@@ -41,8 +41,8 @@ const summarized = (summary: string) => proxyLocalActivities<PurchaseActivities>
  * `authorizeSale` waits for the connection's workflow to answer an update — a workflow task that
  * the same workers run. As a local activity it would hold this purchase's workflow task (and its
  * slot) while waiting: under load, purchases holding every slot wait for connection tasks that
- * find none, until deadlines break the jam. So lean runs ask as a regular activity, which frees
- * the slot while it waits (docs/decisions.md "Speed and load").
+ * find none, until deadlines break the jam. So runs ask as a regular activity (`purchase-asks`),
+ * which frees the slot while it waits (docs/decisions.md "Speed and load").
  */
 const asking = (summary: string) => proxyActivities<PurchaseActivities>({ ...activityPresets.database, summary });
 
@@ -54,8 +54,10 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
   // their status three times; before `purchase-local-activities` they scheduled regular
   // activities. A patch costs a marker and a search-attribute write, so a lean run does not ask
   // for the older ones: it implies them; and a run whose input names its shape (the API's) does
-  // not ask at all — the input is in history, so replay takes the same branch.
-  const lean = input.shape === 'lean' || patched('purchase-lean');
+  // not ask at all — the input is in history, so replay takes the same branch. `purchase-asks`:
+  // authorizeSale as a regular activity; `purchase-lean` runs from before asked with a local one.
+  const asks = input.shape === 'lean' || patched('purchase-asks');
+  const lean = asks || patched('purchase-lean');
   const steps = lean || patched('purchase-local-activities') ? local : store;
   // The API starts the run with its search attributes; a direct start may not have.
   if (!lean || workflowInfo().typedSearchAttributes.get(searchAttributes.PurchaseStatus) === undefined) setStatus('authorizing');
@@ -67,7 +69,7 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
     // Every source at once; each activity waits for its connection's answer.
     const sales = await Promise.all(
       sources.map((sourceClientId) =>
-        (lean ? asking(`authorize sale of ${sourceClientId}'s offers`) : steps).authorizeSale({
+        (asks ? asking(`authorize sale of ${sourceClientId}'s offers`) : lean ? summarized(`authorize sale of ${sourceClientId}'s offers`) : steps).authorizeSale({
           sourceClientId,
           sellerClientId,
           orderId: request.orderId,

@@ -19,9 +19,12 @@ import { ErrorCode } from '../domain/errors.ts';
 import { costCenterFor, type OfferProduct } from '../domain/offer.ts';
 import type { OrderView } from '../domain/payout.ts';
 import { clientFacts } from '../rules/connection-facts.ts';
-import type { ClientFacts, OfferFacts } from '../rules/facts.ts';
-import { MAIL_TEMPLATES, renderMail, type MailTemplate, type SaleMailData } from './mail-templates.ts';
+import type { ClientFacts } from '../rules/facts.ts';
+import { MAIL_TEMPLATES, renderMail, type MailTemplate } from './mail-templates.ts';
 import { authorizeSaleUpdate, saleUpdateId, type SaleAuthorization } from '../workflows/messages.ts';
+import type { PurchaseWorkflowInput } from '../workflows/purchase.messages.ts';
+import { evaluatorCache, priceSale, saleRecordOf } from '../workflows/sale-pricing.ts';
+import type { RulesEvaluator } from '../rules/evaluator.ts';
 
 export interface PurchaseActivityDeps {
   db: Kysely<Database>;
@@ -30,30 +33,15 @@ export interface PurchaseActivityDeps {
   mailQueue: string;
 }
 
-/** The system mail of one sale to one party (rule `purchase.record`), sent by `purchaseMailWorkflow`. */
-export interface SaleMail {
-  sellerClientId: string;
-  /** The source whose offers were sold: with seller and order, what the mail is about. */
-  sourceClientId: string;
-  /** The connection (source → seller) that authorized the sale. */
-  connectionId: string;
-  template: MailTemplate;
-  recipientClientId: string;
-  otherClientId: string;
-  sale: SaleMailData;
-}
+// Where they are declared (the workflow contract and the sale's pricing), re-exported for callers here.
+export type { LoadedPurchaseFacts } from '../workflows/purchase.messages.ts';
+export type { SaleMail } from '../workflows/sale-pricing.ts';
+import type { LoadedPurchaseFacts } from '../workflows/purchase.messages.ts';
+import type { SaleMail } from '../workflows/sale-pricing.ts';
 
 /** Derived from purchase, source and template, so a resend carries the same id and is recognisable. */
 export function saleMailMessageId(sellerClientId: string, orderId: string, sourceClientId: string, template: MailTemplate): string {
   return `<purchase.${sellerClientId}.${orderId}.${sourceClientId}.${template}@ccx>`;
-}
-
-/** What the payout rules of a purchase read, loaded once per run. */
-export interface LoadedPurchaseFacts {
-  seller: ClientFacts;
-  sources: Record<string, ClientFacts>;
-  /** Per external offer: its rule facts and the cost centre the seller books it against. */
-  offers: Record<string, { facts: OfferFacts; costCenter: string }>;
 }
 
 export type PurchaseRecordInput = Omit<OrderRecord, 'id' | 'payments'> & { payments: Array<Omit<OrderRecord['payments'][number], 'id'>> };
@@ -102,7 +90,11 @@ export async function loadPurchaseFactsFrom(
 }
 
 export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseActivityDeps) {
-  return {
+  // A worker sees few rule sets (the published versions connections are pinned to): each one's
+  // CEL is parsed once per process, not once per sale. Bounded, in case of very many.
+  const evaluators = new Map<string, RulesEvaluator>();
+  const evaluatorOf = evaluatorCache(evaluators);
+  const activities = {
     async loadPurchaseFacts(input: { sellerClientId: string; sourceClientIds: string[]; offerIds: string[] }): Promise<LoadedPurchaseFacts> {
       const loaded = await loadPurchaseFactsFrom(db, input);
       if (!loaded.ok) throw refusal(loaded.code, loaded.message, loaded.details);
@@ -146,6 +138,34 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
     },
 
     /**
+     * The whole sale (the purchase workflow's one-step shape): every source's connection asked at
+     * once, the rows priced with each one's pinned rule set (workflows/sale-pricing.ts, as the
+     * workflow prices them in the shapes before), the order recorded. A retry after any step
+     * converges: the updates attach by id to the answers given, the record is keyed by the order.
+     */
+    async authorizeAndRecordPurchase(input: PurchaseWorkflowInput & { purchaseId: string }): Promise<OrderView> {
+      const { sellerClientId, request } = input;
+      const external = input.items.filter((i) => i.external);
+      const sources = [...new Set(external.map((i) => i.sourceClientId))].sort();
+      const facts = input.facts ?? (await activities.loadPurchaseFacts({ sellerClientId, sourceClientIds: sources, offerIds: external.map((i) => i.offerId) }));
+      const sales = await Promise.all(
+        sources.map((sourceClientId) =>
+          activities.authorizeSale({
+            sourceClientId,
+            sellerClientId,
+            orderId: request.orderId,
+            purchaseId: input.purchaseId,
+            offerIds: external.filter((i) => i.sourceClientId === sourceClientId).map((i) => i.offerId),
+          }),
+        ),
+      );
+      if (evaluators.size > 64) evaluators.clear();
+      const priced = priceSale(input, facts, new Map(sources.map((s, n) => [s, sales[n]!])), evaluatorOf);
+      if (!priced.ok) throw refusal(priced.refusal.code, priced.refusal.message, priced.refusal.details);
+      return activities.recordPurchase(saleRecordOf(input, priced.payments, priced.mails));
+    },
+
+    /**
      * The order, its PAYMENT rows and the sale mails into the outbox (keyed by Message-ID) in one
      * transaction (db/order.repository.ts): a retry after the commit finds all of it, and one
      * commit is cheaper than two under load.
@@ -174,6 +194,7 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
       return { messageId, skipped: false };
     },
   };
+  return activities;
 
   /**
    * The sale mails rendered in their recipients' languages, as the outbox keeps them (the parties

@@ -81,7 +81,7 @@ export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: s
     }),
     startToken,
     ...(loaded.ok ? { facts: loaded.facts } : {}),
-    shape: 'lean',
+    shape: 'one-step',
   };
   const workflowId = purchaseWorkflowId(p.sellerClientId, p.body.orderId);
   const { client, taskQueue } = deps.temporal;

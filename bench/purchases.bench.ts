@@ -169,6 +169,12 @@ async function main(): Promise<number> {
     }
     const sample = async (v: Variant) => (firstOk[v] ? eventTypesOf(s.client, firstOk[v]).catch((e: unknown) => ({ error: String(e) })) : { error: 'no purchase succeeded' });
     const eventTypes = { product: await sample('product'), baseline: await sample('baseline') };
+    // What the connections' histories hold after every round: where their extra events per purchase come from.
+    const tally = async (v: Variant) => {
+      const e = await eventTypesOf(s.client, shops[v].connectionWorkflowId);
+      return Object.fromEntries([...new Set(e.types)].map((t) => [t, e.types.filter((x) => x === t).length]));
+    };
+    const connectionEventTypes = { product: await tally('product'), baseline: await tally('baseline') };
     const ratios = Array.from({ length: ROUNDS }, (_, round) => {
       const b = rounds.find((r) => r.variant === 'baseline' && r.round === round)!;
       const p = rounds.find((r) => r.variant === 'product' && r.round === round)!;
@@ -191,6 +197,9 @@ async function main(): Promise<number> {
     for (const [v, e] of Object.entries(eventTypes)) {
       if ('types' in e) console.log(`${v} purchase history (${e.events} events, ${e.workflowTasks} workflow tasks, ${e.activities} activities, ${e.localActivityMarkers} markers): ${e.types.join(' ')}`);
     }
+    for (const [v, t] of Object.entries(connectionEventTypes)) {
+      console.log(`${v} connection history by event type: ${Object.entries(t).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    }
     console.log(`sale mails at the sink: baseline ${mails.baseline} (expected ${expectedMails}), product ${mails.product}`);
     const file = writeResults('purchases', headline, {
       benchmark: 'purchases',
@@ -198,6 +207,7 @@ async function main(): Promise<number> {
       environment: env,
       ratiosPerRound: ratios,
       historyEventTypes: eventTypes,
+      connectionEventTypes,
       checks,
       rounds: rounds.map((r) => ({ ...r, summary: { ...r.summary, seconds: round3(r.summary.seconds), perSecond: round3(r.summary.perSecond) } })),
     });

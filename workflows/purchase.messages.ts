@@ -14,7 +14,16 @@ export const purchaseWorkflowId = (sellerClientId: ClientId, orderId: string): s
 /** The run that sends the mails of one purchase (child of the purchase run, abandoned when it closes). */
 export const purchaseMailWorkflowId = (sellerClientId: ClientId, orderId: string): string => `purchase-mail:${sellerClientId}:${orderId}`;
 
-import type { LoadedPurchaseFacts } from '../activities/purchase.activities.ts';
+import type { ClientFacts, OfferFacts } from '../rules/facts.ts';
+
+/** What the payout rules of a purchase read, loaded once per run. */
+export interface LoadedPurchaseFacts {
+  seller: ClientFacts;
+  sources: Record<string, ClientFacts>;
+  /** Per external offer: its rule facts and the cost centre the seller books it against. */
+  offers: Record<string, { facts: OfferFacts; costCenter: string }>;
+}
+
 
 export interface PurchaseWorkflowInput {
   /** The seller: the client whose cart sold the items. */
@@ -38,12 +47,13 @@ export interface PurchaseWorkflowInput {
    */
   facts?: LoadedPurchaseFacts;
   /**
-   * `'lean'`: the run takes today's shape without asking `patched('purchase-lean')`, whose marker
-   * and search-attribute write cost two history events and a visibility update per purchase. Only
-   * callers running today's code set it (the API does); a run without it asks the patch, so runs
-   * from before stay replayable (workflows/purchase.workflow.ts).
+   * The run's shape, named so that it need not ask a patch (a marker and a search-attribute write:
+   * two history events and a visibility update per purchase). `'one-step'`: today's, set by the
+   * API — one activity authorizes, prices and records. `'lean'`: the shape before it (authorize,
+   * then price and record as a local activity), still run by callers that name it. A run without
+   * a shape asks the patches, so runs from before stay replayable (workflows/purchase.workflow.ts).
    */
-  shape?: 'lean';
+  shape?: 'one-step' | 'lean';
 }
 
 export interface PurchaseResult {

@@ -18,15 +18,13 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PurchaseActivities, SaleMail } from '../activities/purchase.activities.ts';
+import type { PurchaseActivities } from '../activities/purchase.activities.ts';
 import { ErrorCode } from '../domain/errors.ts';
-import { tryCreateEvaluator, type RulesEvaluator } from '../rules/evaluator.ts';
-import type { PurchaseFacts } from '../rules/facts.ts';
-import { templateFitsEvent, type CompiledRuleSet } from '../rules/model.ts';
 import { activityPresets, searchAttributes } from '../temporal.config.ts';
 import { refusalFailure } from './errors.ts';
 import { purchaseMailWorkflow } from './purchase-mail.workflow.ts';
 import { purchaseMailWorkflowId, type PurchaseResult, type PurchaseStatus, type PurchaseWorkflowInput } from './purchase.messages.ts';
+import { evaluatorCache, priceSale, saleRecordOf } from './sale-pricing.ts';
 
 const store = proxyActivities<PurchaseActivities>(activityPresets.database);
 /**
@@ -45,6 +43,12 @@ const summarized = (summary: string) => proxyLocalActivities<PurchaseActivities>
  * which frees the slot while it waits (docs/decisions.md "Speed and load").
  */
 const asking = (summary: string) => proxyActivities<PurchaseActivities>({ ...activityPresets.database, summary });
+/**
+ * `authorizeAndRecordPurchase`: the whole sale in one regular activity — ask each connection, price
+ * the rows with its pinned rule set, record. Its start-to-close covers the connection's answer
+ * (up to 4 s, activities/purchase.activities.ts) and the record's transaction.
+ */
+const oneStep = (summary: string) => proxyActivities<PurchaseActivities>({ ...activityPresets.database, startToCloseTimeout: '10 seconds', summary });
 
 export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<PurchaseResult> {
   const problem = purchaseInputProblem(input);
@@ -56,6 +60,9 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
   // for the older ones: it implies them; and a run whose input names its shape (the API's) does
   // not ask at all — the input is in history, so replay takes the same branch. `purchase-asks`:
   // authorizeSale as a regular activity; `purchase-lean` runs from before asked with a local one.
+  // `purchase-one-step` (the API's shape 'one-step'): one activity authorizes, prices and records —
+  // no local-activity marker, the connections' answers never in this history (12 events).
+  if (input.shape === 'one-step' || (input.shape === undefined && patched('purchase-one-step'))) return oneStepPurchase(input);
   const asks = input.shape === 'lean' || patched('purchase-asks');
   const lean = asks || patched('purchase-lean');
   const steps = lean || patched('purchase-local-activities') ? local : store;
@@ -79,85 +86,16 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
       ),
     );
     const saleOf = new Map(sources.map((s, n) => [s, sales[n]!]));
-
-    const purchase: PurchaseFacts = {
-      orderId: request.orderId,
-      customerId: request.customerId,
-      paymentMethod: request.paymentMethod,
-      currency: request.currency,
-      totalMinor: input.items.reduce((sum, i) => sum + i.amountMinor, 0),
-      items: input.items,
-    };
-    const evaluators = new Map<string, RulesEvaluator>();
-    const payments = external.map((item) => {
-      const sale = saleOf.get(item.sourceClientId)!;
-      const offer = facts.offers[item.offerId]!;
-      const share = evaluatorOf(evaluators, sale.ruleSet).payoutShare({
-        seller: facts.seller,
-        source: facts.sources[item.sourceClientId]!,
-        connection: sale.connection,
-        offer: offer.facts,
-        item,
-        purchase,
-      });
-      if (!share.ok) {
-        throw refusalFailure({
-          code: ErrorCode.RULE_REJECTED,
-          message: `payout rule \`${share.ruleId}\` of rule set ${sale.ruleSet.hash} failed for offer ${item.offerId}: ${share.error}`,
-          details: { rule: share.ruleId, offerId: item.offerId, ruleSetVersion: sale.ruleSet.hash },
-        });
-      }
-      return {
-        sourceClientId: item.sourceClientId,
-        connectionId: sale.connectionId,
-        offerId: item.offerId,
-        costCenter: offer.costCenter,
-        amountMinor: item.amountMinor,
-        shareBasisPoints: share.shareBasisPoints,
-        shareMinor: share.shareMinor,
-        ruleSetVersion: sale.ruleSet.hash,
-      };
-    });
-
-    // The configured mails: per source, as ITS connection's pinned rule set routes `purchase.record`.
-    const mails: SaleMail[] = sources.flatMap((sourceClientId): SaleMail[] => {
-      const notification = evaluatorOf(evaluators, saleOf.get(sourceClientId)!.ruleSet).notification('purchase.record');
-      if (!notification?.enabled || !templateFitsEvent('purchase.record', notification.template)) return [];
-      const toSeller = notification.recipient === 'target';
-      return [{
-        sellerClientId,
-        sourceClientId,
-        connectionId: saleOf.get(sourceClientId)!.connectionId,
-        template: notification.template,
-        recipientClientId: toSeller ? sellerClientId : sourceClientId,
-        otherClientId: toSeller ? sourceClientId : sellerClientId,
-        sale: {
-          orderId: request.orderId,
-          currency: request.currency,
-          items: payments
-            .filter((p) => p.sourceClientId === sourceClientId)
-            .map((p) => ({ offerId: p.offerId, title: facts.offers[p.offerId]!.facts.title, amountMinor: p.amountMinor, shareMinor: p.shareMinor })),
-        },
-      }];
-    });
+    const priced = priceSale(input, facts, saleOf, evaluatorCache());
+    if (!priced.ok) throw refusalFailure(priced.refusal);
+    const { payments, mails } = priced;
     // Runs from before the mails went with the order's record started a mail child after it.
     const mailsWithRecord = lean || patched('purchase-mails-in-record');
     // Authorizing and recording happen in one workflow task: nobody could see this status.
     if (!lean) setStatus('recording');
-    const order = await (lean ? summarized(`record order ${request.orderId}: ${payments.length} payout row(s), ${mails.length} mail(s)`) : steps).recordPurchase({
-      sellerClientId,
-      orderId: request.orderId,
-      cartId: input.cartId,
-      customerId: request.customerId,
-      paymentMethod: request.paymentMethod,
-      currency: request.currency,
-      subscriptionId: request.subscriptionId ?? null,
-      invoiceId: request.invoiceId ?? null,
-      items: request.items.map((i) => ({ offerId: i.offerId, amountMinor: i.amountMinor })),
-      requestHash: input.requestHash,
-      payments,
-      ...(mailsWithRecord && mails.length > 0 ? { mails } : {}),
-    });
+    const order = await (lean ? summarized(`record order ${request.orderId}: ${payments.length} payout row(s), ${mails.length} mail(s)`) : steps).recordPurchase(
+      saleRecordOf(input, payments, mails, mailsWithRecord),
+    );
     setStatus('recorded');
     if (!mailsWithRecord && mails.length > 0) {
       // A child that outlives this run: the answer waits only for its start, never for SMTP.
@@ -176,34 +114,50 @@ export async function purchaseWorkflow(input: PurchaseWorkflowInput): Promise<Pu
     return { order, requestHash: input.requestHash, startToken: input.startToken ?? null };
   } catch (err) {
     // A refusal (ours, or an activity's non-retryable one) fails the run with its code as type.
-    const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err;
-    if (!(failure instanceof ApplicationFailure)) throw err;
-    setStatus('refused');
-    throw ApplicationFailure.create({
-      type: failure.type ?? ErrorCode.UNAVAILABLE,
-      message: failure.message,
-      nonRetryable: true,
-      details: failure.details ? [...failure.details] : undefined,
-    });
+    throw refused(input, err);
   }
 
   function setStatus(status: PurchaseStatus): void {
-    upsertSearchAttributes([
-      { key: searchAttributes.OrderId, value: request.orderId },
-      { key: searchAttributes.PurchaseStatus, value: status },
-      { key: searchAttributes.ClientId, value: sellerClientId },
-    ]);
+    setPurchaseStatus(input, status);
   }
 }
 
-/** One evaluator per pinned rule set (CEL parsed once); an unusable one is a refusal, never a task failure. */
-function evaluatorOf(cache: Map<string, RulesEvaluator>, ruleSet: CompiledRuleSet): RulesEvaluator {
-  const known = cache.get(ruleSet.hash);
-  if (known) return known;
-  const made = tryCreateEvaluator(ruleSet);
-  if (!made.ok) throw refusalFailure({ code: ErrorCode.RULE_REJECTED, message: `rule set ${ruleSet.hash} is not usable: ${made.error}`, details: { ruleSetVersion: ruleSet.hash } });
-  cache.set(ruleSet.hash, made.evaluator);
-  return made.evaluator;
+/** Today's shape: the sale in one activity, the status "recorded", the result. */
+async function oneStepPurchase(input: PurchaseWorkflowInput): Promise<PurchaseResult> {
+  // The API starts the run with its search attributes; a direct start has not.
+  if (workflowInfo().typedSearchAttributes.get(searchAttributes.PurchaseStatus) === undefined) setPurchaseStatus(input, 'authorizing');
+  const sources = new Set(input.items.filter((i) => i.external).map((i) => i.sourceClientId)).size;
+  try {
+    const order = await oneStep(`authorize with ${sources} connection(s) and record order ${input.request.orderId}`).authorizeAndRecordPurchase({
+      ...input,
+      purchaseId: workflowInfo().workflowId,
+    });
+    setPurchaseStatus(input, 'recorded');
+    return { order, requestHash: input.requestHash, startToken: input.startToken ?? null };
+  } catch (err) {
+    throw refused(input, err);
+  }
+}
+
+/** A refusal (an activity's non-retryable one) fails the run with its code as type; anything else is rethrown. */
+function refused(input: PurchaseWorkflowInput, err: unknown): unknown {
+  const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err;
+  if (!(failure instanceof ApplicationFailure)) return err;
+  setPurchaseStatus(input, 'refused');
+  return ApplicationFailure.create({
+    type: failure.type ?? ErrorCode.UNAVAILABLE,
+    message: failure.message,
+    nonRetryable: true,
+    details: failure.details ? [...failure.details] : undefined,
+  });
+}
+
+function setPurchaseStatus({ request, sellerClientId }: PurchaseWorkflowInput, status: PurchaseStatus): void {
+  upsertSearchAttributes([
+    { key: searchAttributes.OrderId, value: request.orderId },
+    { key: searchAttributes.PurchaseStatus, value: status },
+    { key: searchAttributes.ClientId, value: sellerClientId },
+  ]);
 }
 
 /** What is wrong with an input from a caller going to Temporal directly, or null (never a thrown task error). */

@@ -259,24 +259,42 @@ const languages: Record<Language, LanguageSetup> = {
   },
 };
 
+/**
+ * Intl formatters are costly to build (locale data is resolved each time) and immutable once
+ * built: one per locale, and per locale and currency, for the life of the process.
+ */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+const moneyFormats = new Map<string, { format: Intl.NumberFormat; digits: number }>();
+
+function dateFormat(locale: string): Intl.DateTimeFormat {
+  let format = dateFormats.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC', timeZoneName: 'short' });
+    dateFormats.set(locale, format);
+  }
+  return format;
+}
+
+function moneyFormat(locale: string, currency: string): { format: Intl.NumberFormat; digits: number } {
+  const key = `${locale} ${currency}`;
+  let money = moneyFormats.get(key);
+  if (!money) {
+    const format = new Intl.NumberFormat(locale, { style: 'currency', currency });
+    money = { format, digits: format.resolvedOptions().maximumFractionDigits ?? 2 };
+    moneyFormats.set(key, money);
+  }
+  return money;
+}
+
 export function renderMail(template: MailTemplate, language: Language, data: MailData): RenderedMail {
   const lang = languages[language];
-  const format = new Intl.DateTimeFormat(lang.locale, {
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZone: 'UTC',
-    timeZoneName: 'short',
-  });
   const helpers: Helpers = {
     p: (party) => `${party.name} (${party.clientId})`,
-    date: (iso) => format.format(new Date(iso)),
+    date: (iso) => dateFormat(lang.locale).format(new Date(iso)),
     money: (minor, currency) => {
-      const money = new Intl.NumberFormat(lang.locale, { style: 'currency', currency });
+      const { format, digits } = moneyFormat(lang.locale, currency);
       // Plain text: an ordinary space where Intl puts a (narrow) no-break space ("13,99 €").
-      return money.format(minor / 10 ** (money.resolvedOptions().maximumFractionDigits ?? 2)).replace(/[\u00a0\u202f]/g, ' ');
+      return format.format(minor / 10 ** digits).replace(/[\u00a0\u202f]/g, ' ');
     },
   };
   const { subject, paragraphs } = lang.templates[template](data, helpers);

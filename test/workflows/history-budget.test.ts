@@ -74,6 +74,11 @@ test('a purchase: 12 events in two workflow tasks, the sale one activity', async
     'task', 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES', 'COMPLETED',
   ]);
   expect(history.join(' ').replaceAll('task', 'a b c').split(' ')).toHaveLength(12);
+  // What an operator reads on the activity in the Temporal UI (docs/operators.md).
+  const full = await stack.engine.client.workflow.getHandle(purchaseWorkflowId(world.seller.id, world.orderId)).fetchHistory();
+  const scheduled = full.events!.find((e) => e.activityTaskScheduledEventAttributes)!;
+  const summary = stack.engine.client.options.loadedDataConverter.payloadConverter.fromPayload<string>(scheduled.userMetadata!.summary!);
+  expect(summary).toBe(`authorize with 1 connection(s) and record order ${world.orderId}`);
 });
 
 test('an operator reads a run at a glance: current details, the rule set in the memo, summaries on records and the expiry timer', async () => {

@@ -21,7 +21,9 @@ import type { OrderView } from '../domain/payout.ts';
 import { clientFacts } from '../rules/connection-facts.ts';
 import type { ClientFacts } from '../rules/facts.ts';
 import { MAIL_TEMPLATES, renderMail, type MailTemplate } from './mail-templates.ts';
-import { authorizeSaleUpdate, saleUpdateId, type SaleAuthorization } from '../workflows/messages.ts';
+import { authorizeSaleUpdate, saleUpdateId, type SaleAuthorization, type SaleAuthorizationByVersion } from '../workflows/messages.ts';
+import { getCompiledRuleSet } from '../db/rule-set.repository.ts';
+import type { CompiledRuleSet } from '../rules/model.ts';
 import type { PurchaseWorkflowInput } from '../workflows/purchase.messages.ts';
 import { evaluatorCache, priceSale, saleRecordOf } from '../workflows/sale-pricing.ts';
 import type { RulesEvaluator } from '../rules/evaluator.ts';
@@ -45,6 +47,15 @@ export function saleMailMessageId(sellerClientId: string, orderId: string, sourc
 }
 
 export type PurchaseRecordInput = Omit<OrderRecord, 'id' | 'payments'> & { payments: Array<Omit<OrderRecord['payments'][number], 'id'>> };
+
+/** What a purchase asks a source's connection. */
+interface SaleAsk {
+  sourceClientId: string;
+  sellerClientId: string;
+  orderId: string;
+  purchaseId: string;
+  offerIds: string[];
+}
 
 /** Below the database preset's start-to-close timeout (5 s). */
 const UPDATE_DEADLINE_MS = 4_000;
@@ -94,6 +105,7 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
   // CEL is parsed once per process, not once per sale. Bounded, in case of very many.
   const evaluators = new Map<string, RulesEvaluator>();
   const evaluatorOf = evaluatorCache(evaluators);
+  const ruleSets = new Map<string, CompiledRuleSet>();
   const activities = {
     async loadPurchaseFacts(input: { sellerClientId: string; sourceClientIds: string[]; offerIds: string[] }): Promise<LoadedPurchaseFacts> {
       const loaded = await loadPurchaseFactsFrom(db, input);
@@ -102,39 +114,14 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
     },
 
     /**
-     * Asks the active connection of (source, seller) whether the sale may happen. The accepted
+     * Asks the active connection of (source, seller) whether the sale may happen, its answer
+     * carrying the pinned rule set (the purchase shapes that price in the workflow). The accepted
      * update is the linearization point; its id makes a retried activity attach to the same update.
      */
-    async authorizeSale(input: { sourceClientId: string; sellerClientId: string; orderId: string; purchaseId: string; offerIds: string[] }): Promise<SaleAuthorization> {
-      const unavailable = (why: string, reason?: string) =>
-        refusal(ErrorCode.ITEM_UNAVAILABLE, `offer ${input.offerIds[0]} cannot be sold by this client: ${why}`, {
-          offerId: input.offerIds[0],
-          offerIds: input.offerIds,
-          ...(reason ? { reason } : {}),
-        });
-      const connection = await db
-        .selectFrom('connections')
-        .select(['id', 'workflow_id'])
-        .where('source_client_id', '=', input.sourceClientId)
-        .where('target_client_id', '=', input.sellerClientId)
-        .where('status', '=', 'active')
-        .executeTakeFirst();
-      if (!connection) throw unavailable('no active connection to its source');
-      try {
-        // Within the activity's start-to-close timeout: a connection whose worker is slow fails
-        // this attempt (outcome unknown) and the retry attaches to the same update by its id.
-        return await temporal.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
-          temporal.client.workflow.getHandle(connection.workflow_id).executeUpdate(authorizeSaleUpdate, {
-            args: [{ connectionId: connection.id, actor: input.sellerClientId, purchaseId: input.purchaseId, offerIds: input.offerIds }],
-            updateId: saleUpdateId(input.sellerClientId, input.orderId, connection.id),
-          }),
-        );
-      } catch (err) {
-        // The connection's validator refused (blocked, offer access off, modules off, another connection now).
-        if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) throw unavailable(err.cause.message, err.cause.type ?? undefined);
-        if (err instanceof WorkflowNotFoundError) throw unavailable('the connection is closed');
-        throw err; // outcome unknown: retried with the same update id
-      }
+    async authorizeSale(input: SaleAsk): Promise<SaleAuthorization> {
+      const answer = await askConnection(input);
+      if ('ruleSet' in answer) return answer;
+      throw new Error('the connection answered without its rule set, which was not asked for'); // retried
     },
 
     /**
@@ -150,7 +137,7 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
       const facts = input.facts ?? (await activities.loadPurchaseFacts({ sellerClientId, sourceClientIds: sources, offerIds: external.map((i) => i.offerId) }));
       const sales = await Promise.all(
         sources.map((sourceClientId) =>
-          activities.authorizeSale({
+          authorizeByVersion({
             sourceClientId,
             sellerClientId,
             orderId: request.orderId,
@@ -195,6 +182,63 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
     },
   };
   return activities;
+
+  /**
+   * The connection's question (update `authorizeSale`): its refusals as ITEM_UNAVAILABLE, an
+   * unknown outcome thrown as is (the activity's retry attaches to the same update by its id).
+   */
+  async function askConnection(input: SaleAsk, form: 'version' | 'full' | 'full after version' = 'full'): Promise<SaleAuthorization | SaleAuthorizationByVersion> {
+    const unavailable = (why: string, reason?: string) =>
+      refusal(ErrorCode.ITEM_UNAVAILABLE, `offer ${input.offerIds[0]} cannot be sold by this client: ${why}`, {
+        offerId: input.offerIds[0],
+        offerIds: input.offerIds,
+        ...(reason ? { reason } : {}),
+      });
+    const connection = await db
+      .selectFrom('connections')
+      .select(['id', 'workflow_id'])
+      .where('source_client_id', '=', input.sourceClientId)
+      .where('target_client_id', '=', input.sellerClientId)
+      .where('status', '=', 'active')
+      .executeTakeFirst();
+    if (!connection) throw unavailable('no active connection to its source');
+    const updateId = saleUpdateId(input.sellerClientId, input.orderId, connection.id);
+    try {
+      // Within the activity's start-to-close timeout: a connection whose worker is slow fails
+      // this attempt (outcome unknown) and the retry attaches to the same update by its id.
+      return await temporal.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+        temporal.client.workflow.getHandle(connection.workflow_id).executeUpdate(authorizeSaleUpdate, {
+          args: [{ connectionId: connection.id, actor: input.sellerClientId, purchaseId: input.purchaseId, offerIds: input.offerIds, ...(form === 'version' ? { ruleSet: 'version' as const } : {}) }],
+          // Asked in full after an answer by version: another question, so another id.
+          updateId: form === 'full after version' ? `${updateId}:rules` : updateId,
+        }),
+      );
+    } catch (err) {
+      // The connection's validator refused (blocked, offer access off, modules off, another connection now).
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) throw unavailable(err.cause.message, err.cause.type ?? undefined);
+      if (err instanceof WorkflowNotFoundError) throw unavailable('the connection is closed');
+      throw err;
+    }
+  }
+
+  /**
+   * The sale authorized, its rule set read by version from the published ones (kept per process:
+   * a version's rule set never changes). A version that was never published (pinned through
+   * Temporal directly) is asked for in full.
+   */
+  async function authorizeByVersion(input: SaleAsk): Promise<SaleAuthorization> {
+    const answer = await askConnection(input, 'version');
+    if ('ruleSet' in answer) return answer; // a connection run by older code answers in full
+    const known = ruleSets.get(answer.ruleSetVersion) ?? (await getCompiledRuleSet(db, answer.ruleSetVersion));
+    if (!known) {
+      const full = await askConnection(input, 'full after version');
+      if ('ruleSet' in full) return full;
+      throw new Error('the connection answered without its rule set, which was asked for'); // retried
+    }
+    if (ruleSets.size > 64) ruleSets.clear();
+    ruleSets.set(answer.ruleSetVersion, known);
+    return { connectionId: answer.connectionId, ruleSet: known, connection: answer.connection };
+  }
 
   /**
    * The sale mails rendered in their recipients' languages, as the outbox keeps them (the parties

@@ -172,7 +172,7 @@ async function main(): Promise<number> {
     // What the connections' histories hold after every round: where their extra events per purchase come from.
     const tally = async (v: Variant) => {
       const e = await eventTypesOf(s.client, shops[v].connectionWorkflowId);
-      return Object.fromEntries([...new Set(e.types)].map((t) => [t, e.types.filter((x) => x === t).length]));
+      return { bytes: e.bytes, ...Object.fromEntries([...new Set(e.types)].map((t) => [t, e.types.filter((x) => x === t).length])) };
     };
     const connectionEventTypes = { product: await tally('product'), baseline: await tally('baseline') };
     const ratios = Array.from({ length: ROUNDS }, (_, round) => {
@@ -195,7 +195,7 @@ async function main(): Promise<number> {
     console.log('');
     printTable(['ratio product/baseline (median)', 'value'], [['purchases/s', med('throughput')], ['latency p50', med('p50')], ['latency p99', med('p99')], ['purchase history events', med('history')]]);
     for (const [v, e] of Object.entries(eventTypes)) {
-      if ('types' in e) console.log(`${v} purchase history (${e.events} events, ${e.workflowTasks} workflow tasks, ${e.activities} activities, ${e.localActivityMarkers} markers): ${e.types.join(' ')}`);
+      if ('types' in e) console.log(`${v} purchase history (${e.events} events, ${e.bytes} bytes, ${e.workflowTasks} workflow tasks, ${e.activities} activities, ${e.localActivityMarkers} markers): ${e.types.join(' ')}`);
     }
     for (const [v, t] of Object.entries(connectionEventTypes)) {
       console.log(`${v} connection history by event type: ${Object.entries(t).map(([k, n]) => `${k} ${n}`).join(', ')}`);

@@ -102,7 +102,12 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   // A purchase's question, answered from state alone: nothing changes, nothing is recorded.
   setHandler(
     authorizeSaleUpdate,
-    () => ({ connectionId: input.connectionId, ruleSet: entity!.ruleSet, connection: connectionRuleFacts(entity!.view()) }),
+    (args) => {
+      const connection = connectionRuleFacts(entity!.view());
+      return args.ruleSet === 'version'
+        ? { connectionId: input.connectionId, ruleSetVersion: entity!.ruleSet.hash, connection }
+        : { connectionId: input.connectionId, ruleSet: entity!.ruleSet, connection };
+    },
     { validator: (args) => validateSale(args) },
   );
   // The API's invitation, started with the run (update-with-start). A pair's run that belongs to

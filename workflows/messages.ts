@@ -88,13 +88,25 @@ export interface AuthorizeSaleArgs {
   /** The purchase asking (its workflow id). */
   purchaseId: string;
   offerIds: string[];
+  /**
+   * `'version'`: answer the pinned rule set by its version only — the asker reads published
+   * versions itself — so that each sale adds ~0.2 KB to this connection's history, not the whole
+   * rule set (~2 KB). Without it the answer carries the rule set (askers from before).
+   */
+  ruleSet?: 'version';
 }
 export interface SaleAuthorization {
   connectionId: string;
   ruleSet: CompiledRuleSet;
   connection: ConnectionRuleFacts;
 }
-export const authorizeSaleUpdate = defineUpdate<SaleAuthorization, [AuthorizeSaleArgs]>('authorizeSale');
+/** The answer to an ask with `ruleSet: 'version'` (a connection run by older code answers in full). */
+export interface SaleAuthorizationByVersion {
+  connectionId: string;
+  ruleSetVersion: string;
+  connection: ConnectionRuleFacts;
+}
+export const authorizeSaleUpdate = defineUpdate<SaleAuthorization | SaleAuthorizationByVersion, [AuthorizeSaleArgs]>('authorizeSale');
 export const saleUpdateId = (sellerClientId: ClientId, orderId: string, connectionId: string): string => `sale:${sellerClientId}:${orderId}:${connectionId}`;
 
 export interface ConnectionStateQueryResult {

@@ -26,6 +26,8 @@ export async function eventTypesOf(client: Client, workflowId: string) {
   return {
     workflowId,
     events: types.length,
+    /** What the dev server stores and serves for it: the history's encoded size. */
+    bytes: proto.temporal.api.history.v1.History.encode(history).finish().length,
     workflowTasks: count('WORKFLOW_TASK_COMPLETED'),
     activities: count('ACTIVITY_TASK_SCHEDULED'),
     localActivityMarkers: count('MARKER_RECORDED'),

@@ -79,6 +79,18 @@ test('a purchase: 12 events in two workflow tasks, the sale one activity', async
   const scheduled = full.events!.find((e) => e.activityTaskScheduledEventAttributes)!;
   const summary = stack.engine.client.options.loadedDataConverter.payloadConverter.fromPayload<string>(scheduled.userMetadata!.summary!);
   expect(summary).toBe(`authorize with 1 connection(s) and record order ${world.orderId}`);
+
+  // The connection answered by the rule set's version (published: the activity reads it), so the
+  // sale adds no copy of the rule set to the connection's history.
+  const { workflow_id } = await stack.engine.database.db.selectFrom('connections').select('workflow_id').where('id', '=', world.connectionId).executeTakeFirstOrThrow();
+  const connection = await stack.engine.client.workflow.getHandle(workflow_id).fetchHistory();
+  const converter = stack.engine.client.options.loadedDataConverter.payloadConverter;
+  const answers = connection.events!.flatMap((e) => {
+    const done = e.workflowExecutionUpdateCompletedEventAttributes;
+    return done?.meta?.updateId?.startsWith('sale:') ? [converter.fromPayload<Record<string, unknown>>(done.outcome!.success!.payloads![0]!)] : [];
+  });
+  expect(answers).toHaveLength(1);
+  expect(Object.keys(answers[0]!).sort()).toEqual(['connection', 'connectionId', 'ruleSetVersion']);
 });
 
 test('an operator reads a run at a glance: current details, the rule set in the memo, summaries on records and the expiry timer', async () => {

@@ -10,7 +10,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { ApplicationFailure } from '@temporalio/common';
 import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import { getPartiesFacts } from '../db/client.repository.ts';
+import { getPartiesFacts, getSaleFacts } from '../db/client.repository.ts';
 import { enqueueMails, type NewMail } from '../db/mail.repository.ts';
 import { recordOrder, type OrderRecord } from '../db/order.repository.ts';
 import type { Database } from '../db/schema.ts';
@@ -71,7 +71,7 @@ export async function loadPurchaseFactsFrom(
   db: Kysely<Database>,
   input: { sellerClientId: string; sourceClientIds: string[]; offerIds: string[] },
 ): Promise<{ ok: true; facts: LoadedPurchaseFacts } | { ok: false; code: ErrorCode; message: string; details?: Record<string, unknown> }> {
-  const parties = await getPartiesFacts(db, [input.sellerClientId, ...input.sourceClientIds], CROSS_CLIENT_MODULE);
+  const { parties, offers: rows } = await getSaleFacts(db, [input.sellerClientId, ...input.sourceClientIds], input.offerIds, CROSS_CLIENT_MODULE);
   const party = (id: string): ClientFacts | undefined => {
     const p = parties.get(id);
     return p ? clientFacts(p) : undefined;
@@ -85,15 +85,12 @@ export async function loadPurchaseFactsFrom(
     sources[id] = source;
   }
   const offers: LoadedPurchaseFacts['offers'] = {};
-  if (input.offerIds.length > 0) {
-    const rows = await db.selectFrom('offers').selectAll().where('id', 'in', input.offerIds).execute();
-    for (const r of rows) {
-      const product = (r.products as OfferProduct[])[0];
-      offers[r.id] = {
-        facts: { id: r.id, title: r.title, priceMinor: Number(r.price_minor), currency: r.currency.trim(), ownerClientId: r.owner_client_id },
-        costCenter: product ? costCenterFor(product, input.sellerClientId) : '',
-      };
-    }
+  for (const r of rows) {
+    const product = (r.products as OfferProduct[])[0];
+    offers[r.id] = {
+      facts: { id: r.id, title: r.title, priceMinor: Number(r.price_minor), currency: r.currency.trim(), ownerClientId: r.owner_client_id },
+      costCenter: product ? costCenterFor(product, input.sellerClientId) : '',
+    };
   }
   const missing = input.offerIds.find((id) => !offers[id]);
   if (missing) return { ok: false, code: ErrorCode.ITEM_UNAVAILABLE, message: `offer ${missing} cannot be sold by this client`, details: { offerId: missing } };

@@ -70,6 +70,8 @@ export interface OrderMovementForCallbacks {
   invoiceId: string | null;
   /** The payout rows the movement wrote (only cross-client items have any). */
   items: Array<CallbackItem & { connectionId: string; sourceClientId: string }>;
+  /** Which of the rows' connections have a callback, when the caller read it with the rows. */
+  withCallback?: readonly string[];
 }
 
 /**
@@ -80,7 +82,9 @@ export interface OrderMovementForCallbacks {
 export async function enqueueOrderCallbacks(trx: Transaction<Database>, m: OrderMovementForCallbacks): Promise<void> {
   const connectionIds = [...new Set(m.items.map((i) => i.connectionId))];
   if (connectionIds.length === 0) return;
-  const withCallback = await trx.selectFrom('connection_callbacks').select('connection_id').where('connection_id', 'in', connectionIds).execute();
+  const withCallback = m.withCallback
+    ? connectionIds.filter((id) => m.withCallback!.includes(id)).map((id) => ({ connection_id: id }))
+    : await trx.selectFrom('connection_callbacks').select('connection_id').where('connection_id', 'in', connectionIds).execute();
   const callbackType = callbackTypeOf(m.type, m.type === 'PAYMENT' && m.movementId === m.order.order_id);
   for (const { connection_id: connectionId } of withCallback) {
     const items = m.items.filter((i) => i.connectionId === connectionId);

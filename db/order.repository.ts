@@ -111,40 +111,54 @@ export async function recordOrder(
 
       let rows: PayoutRowRecord[] = [];
       if (rec.payments.length > 0) {
-        rows = await trx
-          .insertInto('payout_rows')
-          .values(
-            rec.payments.map((p) => ({
-              id: p.id,
-              type: 'PAYMENT' as const,
-              paid_status: 'OPEN' as const,
-              source_client_id: p.sourceClientId,
-              connected_client_id: rec.sellerClientId,
-              connection_id: p.connectionId,
-              order_ref: inserted.id,
-              order_id: rec.orderId,
-              movement_id: rec.orderId,
-              subscription_id: rec.subscriptionId,
-              invoice_id: rec.invoiceId,
-              offer_id: p.offerId,
-              cost_center: p.costCenter,
-              payment_method: rec.paymentMethod,
-              amount_minor: p.amountMinor,
-              currency: rec.currency,
-              share_basis_points: p.shareBasisPoints,
-              share_minor: p.shareMinor,
-              rule_set_version: p.ruleSetVersion,
-            })),
+        // The rows, and which of their connections have a callback, in one statement.
+        const written = await trx
+          .with('inserted', (db) =>
+            db
+              .insertInto('payout_rows')
+              .values(
+                rec.payments.map((p) => ({
+                  id: p.id,
+                  type: 'PAYMENT' as const,
+                  paid_status: 'OPEN' as const,
+                  source_client_id: p.sourceClientId,
+                  connected_client_id: rec.sellerClientId,
+                  connection_id: p.connectionId,
+                  order_ref: inserted.id,
+                  order_id: rec.orderId,
+                  movement_id: rec.orderId,
+                  subscription_id: rec.subscriptionId,
+                  invoice_id: rec.invoiceId,
+                  offer_id: p.offerId,
+                  cost_center: p.costCenter,
+                  payment_method: rec.paymentMethod,
+                  amount_minor: p.amountMinor,
+                  currency: rec.currency,
+                  share_basis_points: p.shareBasisPoints,
+                  share_minor: p.shareMinor,
+                  rule_set_version: p.ruleSetVersion,
+                })),
+              )
+              .onConflict((oc) => oc.columns(['connected_client_id', 'order_id', 'offer_id', 'type', 'movement_id']).doNothing())
+              .returningAll(),
           )
-          .onConflict((oc) => oc.columns(['connected_client_id', 'order_id', 'offer_id', 'type', 'movement_id']).doNothing())
-          .returningAll()
+          .selectFrom('inserted')
+          .selectAll('inserted')
+          .select((eb) =>
+            eb.exists(eb.selectFrom('connection_callbacks').select('connection_callbacks.connection_id').whereRef('connection_callbacks.connection_id', '=', 'inserted.connection_id')).as('has_callback'),
+          )
           .execute();
+        // In the order of the request's items, as a RETURNING would give them.
+        const byId = new Map(written.map(({ has_callback: _, ...row }) => [row.id, row]));
+        rows = rec.payments.flatMap((p) => byId.get(p.id) ?? []);
+        const withCallback = written.filter((r) => r.has_callback).map((r) => r.connection_id!);
         await enqueueOrderCallbacks(trx, {
           queue: callbackQueue,
           order: inserted,
           type: 'PAYMENT',
           movementId: rec.orderId,
           invoiceId: rec.invoiceId,
+          withCallback,
           items: rec.payments.map((p) => ({
             payoutId: p.id, connectionId: p.connectionId, sourceClientId: p.sourceClientId, offerId: p.offerId, costCenter: p.costCenter,
             amountMinor: p.amountMinor, shareBasisPoints: p.shareBasisPoints, shareMinor: p.shareMinor, ruleSetVersion: p.ruleSetVersion,

@@ -5,6 +5,7 @@
  */
 import type { Language, PartyFacts } from '../domain/connection.ts';
 import { MAIL_TEMPLATES, type MailTemplate } from '../domain/mail.ts';
+import { formatDate, formatMoney } from './mail-format.ts';
 
 // domain/mail.ts names the mails; every one of them needs a template in each language (the
 // Record<MailTemplate, …> tables below fail to compile when one is missing).
@@ -259,43 +260,12 @@ const languages: Record<Language, LanguageSetup> = {
   },
 };
 
-/**
- * Intl formatters are costly to build (locale data is resolved each time) and immutable once
- * built: one per locale, and per locale and currency, for the life of the process.
- */
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
-const moneyFormats = new Map<string, { format: Intl.NumberFormat; digits: number }>();
-
-function dateFormat(locale: string): Intl.DateTimeFormat {
-  let format = dateFormats.get(locale);
-  if (!format) {
-    format = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC', timeZoneName: 'short' });
-    dateFormats.set(locale, format);
-  }
-  return format;
-}
-
-function moneyFormat(locale: string, currency: string): { format: Intl.NumberFormat; digits: number } {
-  const key = `${locale} ${currency}`;
-  let money = moneyFormats.get(key);
-  if (!money) {
-    const format = new Intl.NumberFormat(locale, { style: 'currency', currency });
-    money = { format, digits: format.resolvedOptions().maximumFractionDigits ?? 2 };
-    moneyFormats.set(key, money);
-  }
-  return money;
-}
-
 export function renderMail(template: MailTemplate, language: Language, data: MailData): RenderedMail {
   const lang = languages[language];
   const helpers: Helpers = {
     p: (party) => `${party.name} (${party.clientId})`,
-    date: (iso) => dateFormat(lang.locale).format(new Date(iso)),
-    money: (minor, currency) => {
-      const { format, digits } = moneyFormat(lang.locale, currency);
-      // Plain text: an ordinary space where Intl puts a (narrow) no-break space ("13,99 €").
-      return format.format(minor / 10 ** digits).replace(/[\u00a0\u202f]/g, ' ');
-    },
+    date: (iso) => formatDate(lang.locale, iso),
+    money: (minor, currency) => formatMoney(lang.locale, minor, currency),
   };
   const { subject, paragraphs } = lang.templates[template](data, helpers);
   const [greeting, closing] = lang.frame(data.connectionId);

@@ -26,7 +26,6 @@ import { getCompiledRuleSet } from '../db/rule-set.repository.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
 import type { PurchaseWorkflowInput } from '../workflows/purchase.messages.ts';
 import { evaluatorCache, priceSale, saleRecordOf } from '../workflows/sale-pricing.ts';
-import type { RulesEvaluator } from '../rules/evaluator.ts';
 
 export interface PurchaseActivityDeps {
   db: Kysely<Database>;
@@ -100,8 +99,7 @@ export async function loadPurchaseFactsFrom(
 export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseActivityDeps) {
   // A worker sees few rule sets (the published versions connections are pinned to): each one's
   // CEL is parsed once per process, not once per sale. Bounded, in case of very many.
-  const evaluators = new Map<string, RulesEvaluator>();
-  const evaluatorOf = evaluatorCache(evaluators);
+  const evaluatorOf = evaluatorCache(64);
   const ruleSets = new Map<string, CompiledRuleSet>();
   const activities = {
     async loadPurchaseFacts(input: { sellerClientId: string; sourceClientIds: string[]; offerIds: string[] }): Promise<LoadedPurchaseFacts> {
@@ -143,7 +141,6 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
           }),
         ),
       );
-      if (evaluators.size > 64) evaluators.clear();
       const priced = priceSale(input, facts, new Map(sources.map((s, n) => [s, sales[n]!])), evaluatorOf);
       if (!priced.ok) throw refusal(priced.refusal.code, priced.refusal.message, priced.refusal.details);
       return activities.recordPurchase(saleRecordOf(input, priced.payments, priced.mails));

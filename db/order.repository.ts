@@ -5,7 +5,7 @@
  * a purchase is one transaction, idempotent: a retry after a commit reads back what was written.
  */
 import type { Kysely, Transaction } from 'kysely';
-import type { OrderItem, OrderView } from '../domain/payout.ts';
+import type { OrderItem, OrderView, SalePayment } from '../domain/payout.ts';
 import { payoutEvent } from '../domain/event.ts';
 import { appendEvents } from './event.repository.ts';
 import { enqueueOrderCallbacks } from './callback.repository.ts';
@@ -13,18 +13,9 @@ import { toPayoutRow } from './payout.repository.ts';
 import type { Database, OrderRow, PayoutRowRecord } from './schema.ts';
 
 /** One PAYMENT row to write: a cross-client item of the order, its share already computed. */
-export interface PaymentRowInput {
+export interface PaymentRowInput extends SalePayment {
   /** Minted by the caller (UUIDv7); ignored when the row already exists. */
   id: string;
-  sourceClientId: string;
-  connectionId: string;
-  offerId: string;
-  costCenter: string;
-  amountMinor: number;
-  shareBasisPoints: number;
-  shareMinor: number;
-  /** The hash of the rule set the connection was pinned to when the sale was authorized. */
-  ruleSetVersion: string;
 }
 
 export interface OrderRecord {

@@ -59,6 +59,19 @@ export interface PayoutRow {
   changedBy: string | null;
 }
 
+/** A PAYMENT row of a sale, its share computed by the connection's pinned payout rules. */
+export interface SalePayment {
+  sourceClientId: ClientId;
+  connectionId: string;
+  offerId: string;
+  costCenter: string;
+  amountMinor: number;
+  shareBasisPoints: number;
+  shareMinor: number;
+  /** The hash of the rule set the connection was pinned to when the sale was authorized. */
+  ruleSetVersion: string;
+}
+
 export interface OrderView {
   id: string;
   orderId: string;

@@ -7,6 +7,7 @@
  */
 import type { MailTemplate, SaleMailData } from '../activities/mail-templates.ts';
 import { ErrorCode, type Refusal } from '../domain/errors.ts';
+import type { SalePayment } from '../domain/payout.ts';
 import { tryCreateEvaluator, type RulesEvaluator } from '../rules/evaluator.ts';
 import type { PurchaseFacts } from '../rules/facts.ts';
 import { templateFitsEvent, type CompiledRuleSet } from '../rules/model.ts';
@@ -27,28 +28,21 @@ export interface SaleMail {
 }
 
 
-/** A PAYMENT row of the sale, as the record takes it. */
-export interface SalePayment {
-  sourceClientId: string;
-  connectionId: string;
-  offerId: string;
-  costCenter: string;
-  amountMinor: number;
-  shareBasisPoints: number;
-  shareMinor: number;
-  ruleSetVersion: string;
-}
-
 /** The evaluator of a rule set, or why it cannot be used. */
 export type EvaluatorOf = (ruleSet: CompiledRuleSet) => RulesEvaluator | Refusal;
 
-/** Builds evaluators once per rule set within one cache (a run's, or a worker's). */
-export function evaluatorCache(cache: Map<string, RulesEvaluator> = new Map()): EvaluatorOf {
+/**
+ * Builds evaluators once per rule set within one cache: a run's, or a worker's (bounded by `max`:
+ * emptied when full, which only costs a parse again).
+ */
+export function evaluatorCache(max = Infinity): EvaluatorOf {
+  const cache = new Map<string, RulesEvaluator>();
   return (ruleSet) => {
     const known = cache.get(ruleSet.hash);
     if (known) return known;
     const made = tryCreateEvaluator(ruleSet);
     if (!made.ok) return { code: ErrorCode.RULE_REJECTED, message: `rule set ${ruleSet.hash} is not usable: ${made.error}`, details: { ruleSetVersion: ruleSet.hash } };
+    if (cache.size >= max) cache.clear();
     cache.set(ruleSet.hash, made.evaluator);
     return made.evaluator;
   };

@@ -10,11 +10,12 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { ApplicationFailure } from '@temporalio/common';
 import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import { getPartiesFacts, getSaleFacts } from '../db/client.repository.ts';
+import { getPartiesFacts } from '../db/client.repository.ts';
+import { getSaleFacts, type SaleOfferRow } from '../db/sale-facts.repository.ts';
 import { enqueueMails, type NewMail } from '../db/mail.repository.ts';
 import { recordOrder, type OrderRecord } from '../db/order.repository.ts';
 import type { Database } from '../db/schema.ts';
-import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
+import { CROSS_CLIENT_MODULE, type Language, type PartyFacts } from '../domain/connection.ts';
 import { ErrorCode } from '../domain/errors.ts';
 import { costCenterFor, type OfferProduct } from '../domain/offer.ts';
 import type { OrderView } from '../domain/payout.ts';
@@ -50,6 +51,8 @@ export type PurchaseRecordInput = Omit<OrderRecord, 'id' | 'payments'> & { payme
 /** What a purchase asks a source's connection. */
 interface SaleAsk {
   sourceClientId: string;
+  /** The source's active connection as the API read it; looked up when absent. */
+  connection?: { id: string; workflowId: string };
   sellerClientId: string;
   orderId: string;
   purchaseId: string;
@@ -62,15 +65,23 @@ const UPDATE_DEADLINE_MS = 4_000;
 const refusal = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : undefined });
 
+type FactsOutcome = { ok: true; facts: LoadedPurchaseFacts } | { ok: false; code: ErrorCode; message: string; details?: Record<string, unknown> };
+
 /**
  * What the payout rules of a purchase read: the API loads it before starting the run (passed in
  * its input), the activity `loadPurchaseFacts` for runs started without it.
  */
-export async function loadPurchaseFactsFrom(
-  db: Kysely<Database>,
+export async function loadPurchaseFactsFrom(db: Kysely<Database>, input: { sellerClientId: string; sourceClientIds: string[]; offerIds: string[] }): Promise<FactsOutcome> {
+  const { parties, offers } = await getSaleFacts(db, [input.sellerClientId, ...input.sourceClientIds], input.offerIds, CROSS_CLIENT_MODULE);
+  return purchaseFactsOf(parties, offers, input);
+}
+
+/** The facts of a sale from the rows read for it; a party or offer missing is the refusal the run records. */
+export function purchaseFactsOf(
+  parties: ReadonlyMap<string, PartyFacts>,
+  rows: readonly SaleOfferRow[],
   input: { sellerClientId: string; sourceClientIds: string[]; offerIds: string[] },
-): Promise<{ ok: true; facts: LoadedPurchaseFacts } | { ok: false; code: ErrorCode; message: string; details?: Record<string, unknown> }> {
-  const { parties, offers: rows } = await getSaleFacts(db, [input.sellerClientId, ...input.sourceClientIds], input.offerIds, CROSS_CLIENT_MODULE);
+): FactsOutcome {
   const party = (id: string): ClientFacts | undefined => {
     const p = parties.get(id);
     return p ? clientFacts(p) : undefined;
@@ -83,8 +94,10 @@ export async function loadPurchaseFactsFrom(
     if (!source) return { ok: false, code: ErrorCode.NOT_FOUND, message: `client ${id} not found` };
     sources[id] = source;
   }
+  const wanted = new Set(input.offerIds);
   const offers: LoadedPurchaseFacts['offers'] = {};
   for (const r of rows) {
+    if (!wanted.has(r.id)) continue;
     const product = (r.products as OfferProduct[])[0];
     offers[r.id] = {
       facts: { id: r.id, title: r.title, priceMinor: Number(r.price_minor), currency: r.currency.trim(), ownerClientId: r.owner_client_id },
@@ -94,6 +107,23 @@ export async function loadPurchaseFactsFrom(
   const missing = input.offerIds.find((id) => !offers[id]);
   if (missing) return { ok: false, code: ErrorCode.ITEM_UNAVAILABLE, message: `offer ${missing} cannot be sold by this client`, details: { offerId: missing } };
   return { ok: true, facts: { seller, sources, offers } };
+}
+
+/**
+ * The sale's parties as its facts know them, when they carry the mail addresses (the API's facts
+ * do): the sale mails are then written without reading the parties again.
+ */
+function partiesOf(facts: LoadedPurchaseFacts): Map<string, PartyFacts> | undefined {
+  const emails = facts.emails;
+  const all = [facts.seller, ...Object.values(facts.sources)];
+  if (!emails || all.some((c) => emails[c.id] === undefined)) return undefined;
+  return new Map(
+    all.map((c) => [
+      c.id,
+      // ClientFacts keep the language as the rules see it: a string, read from a Language column.
+      { clientId: c.id, name: c.name, email: emails[c.id]!, language: c.language as Language, contractingCompanyId: c.company.id, moduleActive: c.company.moduleActive },
+    ]),
+  );
 }
 
 export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseActivityDeps) {
@@ -138,12 +168,13 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
             orderId: request.orderId,
             purchaseId: input.purchaseId,
             offerIds: external.filter((i) => i.sourceClientId === sourceClientId).map((i) => i.offerId),
+            connection: facts.connections?.[sourceClientId],
           }),
         ),
       );
       const priced = priceSale(input, facts, new Map(sources.map((s, n) => [s, sales[n]!])), evaluatorOf);
       if (!priced.ok) throw refusal(priced.refusal.code, priced.refusal.message, priced.refusal.details);
-      return activities.recordPurchase(saleRecordOf(input, priced.payments, priced.mails));
+      return record(saleRecordOf(input, priced.payments, priced.mails), partiesOf(facts));
     },
 
     /**
@@ -151,12 +182,8 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
      * transaction (db/order.repository.ts): a retry after the commit finds all of it, and one
      * commit is cheaper than two under load.
      */
-    async recordPurchase({ mails = [], ...input }: PurchaseRecordInput & { mails?: SaleMail[] }): Promise<OrderView> {
-      const enqueue = mails.length > 0 ? async (trx: Kysely<Database>) => enqueueMails(trx, await saleMailRows(trx, mails)) : undefined;
-      const outcome = await recordOrder(db, { ...input, id: uuidv7(), payments: input.payments.map((p) => ({ ...p, id: uuidv7() })) }, mailQueue, enqueue);
-      if (outcome.ok) return outcome.order;
-      if (outcome.code === 'ITEM_UNAVAILABLE') throw refusal(ErrorCode.ITEM_UNAVAILABLE, outcome.message, { offerId: outcome.offerId });
-      throw refusal(ErrorCode.ORDER_CONFLICT, outcome.message);
+    async recordPurchase(input: PurchaseRecordInput & { mails?: SaleMail[] }): Promise<OrderView> {
+      return record(input);
     },
 
     /**
@@ -177,6 +204,15 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
   };
   return activities;
 
+  /** The order recorded; the sale mails rendered for parties already known, or for those read in the transaction. */
+  async function record({ mails = [], ...input }: PurchaseRecordInput & { mails?: SaleMail[] }, known?: ReadonlyMap<string, PartyFacts>): Promise<OrderView> {
+    const enqueue = mails.length > 0 ? async (trx: Kysely<Database>) => enqueueMails(trx, await saleMailRows(trx, mails, known)) : undefined;
+    const outcome = await recordOrder(db, { ...input, id: uuidv7(), payments: input.payments.map((p) => ({ ...p, id: uuidv7() })) }, mailQueue, enqueue);
+    if (outcome.ok) return outcome.order;
+    if (outcome.code === 'ITEM_UNAVAILABLE') throw refusal(ErrorCode.ITEM_UNAVAILABLE, outcome.message, { offerId: outcome.offerId });
+    throw refusal(ErrorCode.ORDER_CONFLICT, outcome.message);
+  }
+
   /**
    * The connection's question (update `authorizeSale`): its refusals as ITEM_UNAVAILABLE, an
    * unknown outcome thrown as is (the activity's retry attaches to the same update by its id).
@@ -188,20 +224,22 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
         offerIds: input.offerIds,
         ...(reason ? { reason } : {}),
       });
-    const connection = await db
-      .selectFrom('connections')
-      .select(['id', 'workflow_id'])
-      .where('source_client_id', '=', input.sourceClientId)
-      .where('target_client_id', '=', input.sellerClientId)
-      .where('status', '=', 'active')
-      .executeTakeFirst();
+    const connection =
+      input.connection ??
+      (await db
+        .selectFrom('connections')
+        .select(['id', 'workflow_id as workflowId'])
+        .where('source_client_id', '=', input.sourceClientId)
+        .where('target_client_id', '=', input.sellerClientId)
+        .where('status', '=', 'active')
+        .executeTakeFirst());
     if (!connection) throw unavailable('no active connection to its source');
     const updateId = saleUpdateId(input.sellerClientId, input.orderId, connection.id);
     try {
       // Within the activity's start-to-close timeout: a connection whose worker is slow fails
       // this attempt (outcome unknown) and the retry attaches to the same update by its id.
       return await temporal.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
-        temporal.client.workflow.getHandle(connection.workflow_id).executeUpdate(authorizeSaleUpdate, {
+        temporal.client.workflow.getHandle(connection.workflowId).executeUpdate(authorizeSaleUpdate, {
           args: [{ connectionId: connection.id, actor: input.sellerClientId, purchaseId: input.purchaseId, offerIds: input.offerIds, ...(form === 'version' ? { ruleSet: 'version' as const } : {}) }],
           // Asked in full after an answer by version: another question, so another id.
           updateId: form === 'full after version' ? `${updateId}:rules` : updateId,
@@ -239,8 +277,9 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
    * read in one statement); a mail that cannot be written (an unknown template, a party that no
    * longer exists) is logged and left out, never failing a sale.
    */
-  async function saleMailRows(from: Kysely<Database>, mails: readonly SaleMail[]): Promise<NewMail[]> {
-    const parties = await getPartiesFacts(from, mails.flatMap((m) => [m.recipientClientId, m.otherClientId]), CROSS_CLIENT_MODULE);
+  async function saleMailRows(from: Kysely<Database>, mails: readonly SaleMail[], known?: ReadonlyMap<string, PartyFacts>): Promise<NewMail[]> {
+    const ids = mails.flatMap((m) => [m.recipientClientId, m.otherClientId]);
+    const parties = known && ids.every((id) => known.has(id)) ? known : await getPartiesFacts(from, ids, CROSS_CLIENT_MODULE);
     return mails.flatMap((mail): NewMail[] => {
       const messageId = saleMailMessageId(mail.sellerClientId, mail.sale.orderId, mail.sourceClientId, mail.template);
       const [recipient, other] = [parties.get(mail.recipientClientId), parties.get(mail.otherClientId)];

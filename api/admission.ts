@@ -23,7 +23,7 @@ export interface AdmissionSettings {
   maxWaitMs: number;
 }
 
-export const defaultAdmission: AdmissionSettings = { limit: 8, queue: 500, maxWaitMs: 10_000 };
+export const defaultAdmission: AdmissionSettings = { limit: 16, queue: 500, maxWaitMs: 10_000 };
 
 interface Waiter {
   admit(): void;

@@ -10,12 +10,13 @@
  * same order — joined to the open run, or answered from Postgres — answers 200 with the same body.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { loadPurchaseFactsFrom } from '../activities/purchase.activities.ts';
+import { purchaseFactsOf } from '../activities/purchase.activities.ts';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
-import { getPartyFacts } from '../db/client.repository.ts';
 import { getOrderView } from '../db/order.repository.ts';
-import type { CartRow, Database } from '../db/schema.ts';
+import type { Database } from '../db/schema.ts';
+import { getPurchaseContext, type PurchaseContext, type SaleCart } from '../db/sale-facts.repository.ts';
+import { isUuid } from '../domain/ids.ts';
 import type { CartItem } from '../domain/cart.ts';
 import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
 import { ErrorCode } from '../domain/errors.ts';
@@ -24,7 +25,6 @@ import { searchAttributes } from '../temporal.config.ts';
 import { purchaseWorkflowId, type PurchaseWorkflowInput } from '../workflows/purchase.messages.ts';
 import { purchaseWorkflow } from '../workflows/purchase.workflow.ts';
 import { canonicalJson } from './canonical-json.ts';
-import { visibleCart } from './cart.service.ts';
 import { ApiError, fromTemporalError } from './errors.ts';
 import { checkOfferOnce } from './schemas.ts';
 import { withTemporalDeadline } from './temporal-deadline.ts';
@@ -49,11 +49,16 @@ export const purchaseRequestHash = (cartId: string, body: PurchaseRequest): stri
 
 export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: string; cartId: string; body: PurchaseRequest }): Promise<PurchaseOutcome> {
   const { db } = deps;
-  const cart = await visibleCart(db, p.cartId, p.sellerClientId);
+  const cartNotFound = () => new ApiError(ErrorCode.NOT_FOUND, 'cart not found');
+  if (!isUuid(p.cartId)) throw cartNotFound();
+  // Cart, recorded order, parties, offers and connections in one statement (db/sale-facts.repository.ts).
+  const context = await getPurchaseContext(db, { cartId: p.cartId, sellerClientId: p.sellerClientId, orderId: p.body.orderId, offerIds: p.body.items.map((i) => i.offerId) }, CROSS_CLIENT_MODULE);
+  const { cart } = context;
+  if (!cart || cart.client_id !== p.sellerClientId) throw cartNotFound(); // never leak others' ids
   const requestHash = purchaseRequestHash(cart.id, p.body);
 
   // An order recorded before (a retry): Postgres answers, before any check that may have changed since.
-  const recorded = await getOrderView(db, p.sellerClientId, p.body.orderId);
+  const recorded = context.orderRecorded ? await getOrderView(db, p.sellerClientId, p.body.orderId) : undefined;
   if (recorded) return answerRecorded(recorded, requestHash, p.body.orderId);
   const twice = checkOfferOnce(p.body.items);
   if (twice) throw twice;
@@ -61,14 +66,11 @@ export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: s
   const items = precheck(cart, p.body);
   const startToken = randomUUID();
   const external = p.body.items.map((i) => items.get(i.offerId)!).filter((i) => i.external);
-  // The payout rules' facts, read here with the cart (the run skips its loading activity). A refusal
+  const sourceClientIds = [...new Set(external.map((i) => i.sourceClientId))].sort();
+  // The payout rules' facts, read with the cart (the run skips its loading activity). A refusal
   // is left to the run, so that it is recorded the same way whoever started it.
-  const loaded = await loadPurchaseFactsFrom(db, {
-    sellerClientId: p.sellerClientId,
-    sourceClientIds: [...new Set(external.map((i) => i.sourceClientId!))].sort(),
-    offerIds: external.map((i) => i.offerId),
-  });
-  const sellerName = loaded.ok ? loaded.facts.seller.name : (await getPartyFacts(db, p.sellerClientId, CROSS_CLIENT_MODULE))?.name;
+  const loaded = purchaseFactsOf(context.parties, context.offers, { sellerClientId: p.sellerClientId, sourceClientIds, offerIds: external.map((i) => i.offerId) });
+  const sellerName = context.parties.get(p.sellerClientId)?.name;
   if (sellerName === undefined) throw new ApiError(ErrorCode.UNAUTHENTICATED, 'the client of this key no longer exists');
   const input: PurchaseWorkflowInput = {
     sellerClientId: p.sellerClientId,
@@ -80,7 +82,7 @@ export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: s
       return { offerId: i.offerId, amountMinor: i.amountMinor, external: item.external, sourceClientId: item.sourceClientId };
     }),
     startToken,
-    ...(loaded.ok ? { facts: loaded.facts } : {}),
+    ...(loaded.ok ? { facts: { ...loaded.facts, ...contactsOf(context, p.sellerClientId, sourceClientIds) } } : {}),
     shape: 'one-step',
   };
   const workflowId = purchaseWorkflowId(p.sellerClientId, p.body.orderId);
@@ -129,6 +131,13 @@ export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: s
   }
 }
 
+/** The sources' connections and the parties' addresses read with the cart: the sale neither looks them up nor reads them again. */
+function contactsOf(context: PurchaseContext, sellerClientId: string, sourceClientIds: readonly string[]) {
+  const connections = Object.fromEntries(sourceClientIds.flatMap((id) => (context.connections.has(id) ? [[id, context.connections.get(id)!]] : [])));
+  const emails = Object.fromEntries([sellerClientId, ...sourceClientIds].flatMap((id) => (context.parties.has(id) ? [[id, context.parties.get(id)!.email]] : [])));
+  return { connections, emails };
+}
+
 function answerRecorded(recorded: { view: OrderView; requestHash: string }, requestHash: string, orderId: string): PurchaseOutcome {
   if (recorded.requestHash !== requestHash) throw orderConflict(orderId);
   return { created: false, order: recorded.view };
@@ -152,7 +161,7 @@ async function closedRun(deps: PurchaseServiceDeps, workflowId: string, sellerCl
  * The cart must be active, every item an available item of it, in its currency. Returns the cart's
  * items by offer id.
  */
-function precheck(cart: CartRow, body: PurchaseRequest): Map<string, CartItem> {
+function precheck(cart: SaleCart, body: PurchaseRequest): Map<string, CartItem> {
   const items = new Map((cart.items as CartItem[]).map((i) => [i.offerId, i]));
   if (cart.status === 'draft' || cart.status === 'archived') {
     throw new ApiError(ErrorCode.INVALID_TRANSITION, `cannot purchase from a cart that is ${cart.status}`);

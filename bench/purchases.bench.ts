@@ -14,7 +14,7 @@ import { createPlainSchema } from './plain/schema.ts';
 import { failureOf, latency, ok, runCallers, send, type Answer, type RunSummary } from './harness/driver.ts';
 import { cpuMeter, type CpuParts } from './harness/cpu.ts';
 import { environment } from './harness/env.ts';
-import { eventTypesOf, sampleHistories } from './harness/history.ts';
+import { eventTypesOf, sampleHistories, stepTimings } from './harness/history.ts';
 import { startInfra } from './harness/infra.ts';
 import { printTable, writeResults } from './harness/results.ts';
 import { seedPlainClients, seedProductClients, type BenchClient } from './harness/seed.ts';
@@ -113,6 +113,8 @@ async function main(): Promise<number> {
     const s = session;
     const env = await environment(infra.db.url);
     let orders = 0;
+    // Per round, the median time between consecutive events of a purchase's history.
+    const steps: Record<Variant, Array<Array<{ step: string; ms: number }>>> = { baseline: [], product: [] };
     const firstOk: Partial<Record<Variant, string>> = {};
 
     const run = async (variant: Variant, perCaller: number, round: number): Promise<Round> => {
@@ -131,6 +133,7 @@ async function main(): Promise<number> {
       const ids = results.filter((r) => r.ok).map((r) => r.workflowId);
       firstOk[variant] ??= ids[0];
       const history = ids.length > 0 ? await sampleHistories(s.client, ids) : { median: NaN };
+      if (round >= 0 && ids.length > 0) steps[variant].push(await stepTimings(s.client, ids));
       const r: Round = {
         variant, round, summary,
         purchasesPerSecond: summary.perSecond,
@@ -172,7 +175,7 @@ async function main(): Promise<number> {
     // What the connections' histories hold after every round: where their extra events per purchase come from.
     const tally = async (v: Variant) => {
       const e = await eventTypesOf(s.client, shops[v].connectionWorkflowId);
-      return { bytes: e.bytes, ...Object.fromEntries([...new Set(e.types)].map((t) => [t, e.types.filter((x) => x === t).length])) };
+      return { bytes: e.bytes, wftToStartMs: e.workflowTaskMs.toStart, wftToCompleteMs: e.workflowTaskMs.toComplete, ...Object.fromEntries([...new Set(e.types)].map((t) => [t, e.types.filter((x) => x === t).length])) };
     };
     const connectionEventTypes = { product: await tally('product'), baseline: await tally('baseline') };
     const ratios = Array.from({ length: ROUNDS }, (_, round) => {
@@ -195,10 +198,16 @@ async function main(): Promise<number> {
     console.log('');
     printTable(['ratio product/baseline (median)', 'value'], [['purchases/s', med('throughput')], ['latency p50', med('p50')], ['latency p99', med('p99')], ['purchase history events', med('history')]]);
     for (const [v, e] of Object.entries(eventTypes)) {
-      if ('types' in e) console.log(`${v} purchase history (${e.events} events, ${e.bytes} bytes, ${e.workflowTasks} workflow tasks, ${e.activities} activities, ${e.localActivityMarkers} markers): ${e.types.join(' ')}`);
+      if ('types' in e) console.log(`${v} purchase history (${e.events} events, ${e.bytes} bytes, ${e.workflowTasks} workflow tasks, ${e.activities} activities, ${e.localActivityMarkers} markers): ${e.types.map((t, n) => `${t} ${e.eventBytes[n]}`).join(', ')}`);
     }
     for (const [v, t] of Object.entries(connectionEventTypes)) {
       console.log(`${v} connection history by event type: ${Object.entries(t).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    }
+    const stepsOf = (v: Variant) => (steps[v][0] ?? []).map(({ step }, n) => ({ step, ms: round2(median(steps[v].map((r) => r[n]?.ms ?? NaN))) }));
+    const stepTable = { baseline: stepsOf('baseline'), product: stepsOf('product') };
+    if (stepTable.product.length === stepTable.baseline.length) {
+      console.log('');
+      printTable(['purchase history: ms from the event before to', 'baseline', 'product'], stepTable.product.map((p, n) => [p.step, stepTable.baseline[n]!.ms, p.ms]));
     }
     console.log(`sale mails at the sink: baseline ${mails.baseline} (expected ${expectedMails}), product ${mails.product}`);
     const file = writeResults('purchases', headline, {
@@ -208,6 +217,7 @@ async function main(): Promise<number> {
       ratiosPerRound: ratios,
       historyEventTypes: eventTypes,
       connectionEventTypes,
+      stepTimings: stepTable,
       checks,
       rounds: rounds.map((r) => ({ ...r, summary: { ...r.summary, seconds: round3(r.summary.seconds), perSecond: round3(r.summary.perSecond) } })),
     });

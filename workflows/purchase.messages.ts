@@ -22,6 +22,14 @@ export interface LoadedPurchaseFacts {
   sources: Record<string, ClientFacts>;
   /** Per external offer: its rule facts and the cost centre the seller books it against. */
   offers: Record<string, { facts: OfferFacts; costCenter: string }>;
+  /**
+   * Per source: its active connection with the seller when the facts were read (the API reads it
+   * with the cart). The sale asks that connection without looking it up again; a source not named
+   * here is looked up when the sale is authorized.
+   */
+  connections?: Record<string, { id: string; workflowId: string }>;
+  /** The mail addresses of seller and sources: the sale mails are written without reading the parties again. */
+  emails?: Record<string, string>;
 }
 
 

@@ -177,6 +177,10 @@ function purchaseInputProblem(input: PurchaseWorkflowInput): string | null {
     }
     const external = input.items.filter((i) => i.external);
     if (external.some((i) => !f.sources?.[i.sourceClientId] || !f.offers?.[i.offerId])) return 'facts must name every source and external offer of the items';
+    if (f.connections !== undefined && (!f.connections || typeof f.connections !== 'object' || !Object.values(f.connections).every((c) => typeof c?.id === 'string' && typeof c.workflowId === 'string'))) {
+      return 'facts.connections must map source client ids to {id, workflowId}';
+    }
+    if (f.emails !== undefined && (!f.emails || typeof f.emails !== 'object' || !Object.values(f.emails).every((v) => typeof v === 'string'))) return 'facts.emails must map client ids to addresses';
   }
   return null;
 }

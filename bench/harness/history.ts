@@ -22,6 +22,7 @@ export async function sampleHistories(client: Client, workflowIds: string[], sam
 export async function eventTypesOf(client: Client, workflowId: string) {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const types = (history.events ?? []).map((e) => String(EventType[e.eventType ?? 0]).replace(/^EVENT_TYPE_/, ''));
+  const eventBytes = (history.events ?? []).map((e) => proto.temporal.api.history.v1.HistoryEvent.encode(e).finish().length);
   const count = (t: string) => types.filter((x) => x === t).length;
   return {
     workflowId,
@@ -32,8 +33,32 @@ export async function eventTypesOf(client: Client, workflowId: string) {
     activities: count('ACTIVITY_TASK_SCHEDULED'),
     localActivityMarkers: count('MARKER_RECORDED'),
     updates: count('WORKFLOW_EXECUTION_UPDATE_ACCEPTED'),
+    workflowTaskMs: workflowTaskTimings(history.events ?? []),
     types,
+    /** Each event's encoded size, in the order of `types`. */
+    eventBytes,
   };
+}
+
+/**
+ * How long its workflow tasks waited for a worker (scheduled → started) and took there (started →
+ * completed), medians in ms: where a busy workflow's updates spend their time, and why they are
+ * batched into fewer tasks on one stack than on another.
+ */
+function workflowTaskTimings(events: proto.temporal.api.history.v1.IHistoryEvent[]) {
+  const ms = (e: proto.temporal.api.history.v1.IHistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+  const waits: number[] = [];
+  const runs: number[] = [];
+  let scheduled: number | undefined;
+  let started: number | undefined;
+  for (const e of events) {
+    if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED) scheduled = ms(e);
+    else if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) {
+      started = ms(e);
+      if (scheduled !== undefined) waits.push(started - scheduled);
+    } else if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && started !== undefined) runs.push(ms(e) - started);
+  }
+  return { toStart: median(waits), toComplete: median(runs) };
 }
 
 /** Workflows of other types a round started on a task queue (fan-outs, mail children), if visibility can count them. */
@@ -44,4 +69,21 @@ export async function otherWorkflowsStarted(client: Client, taskQueue: string, m
   } catch {
     return null;
   }
+}
+
+/**
+ * Median milliseconds between consecutive events of workflows of one shape (same event types in
+ * the same order): where a purchase's time goes, step by step, to compare two stacks side by side.
+ */
+export async function stepTimings(client: Client, workflowIds: string[], sample = 20) {
+  const step = Math.max(1, Math.floor(workflowIds.length / sample));
+  const picked = workflowIds.filter((_, i) => i % step === 0).slice(0, sample);
+  const histories = await Promise.all(picked.map((id) => client.workflow.getHandle(id).fetchHistory()));
+  const ms = (e: proto.temporal.api.history.v1.IHistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+  const first = histories[0]?.events ?? [];
+  const same = histories.filter((h) => h.events?.length === first.length && h.events.every((e, n) => e.eventType === first[n]!.eventType));
+  return first.slice(1).map((e, n) => ({
+    step: String(EventType[e.eventType ?? 0]).replace(/^EVENT_TYPE_/, ''),
+    ms: Math.round(median(same.map((h) => ms(h.events![n + 1]!) - ms(h.events![n]!))) * 10) / 10,
+  }));
 }

@@ -206,8 +206,8 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
 
   /** The order recorded; the sale mails rendered for parties already known, or for those read in the transaction. */
   async function record({ mails = [], ...input }: PurchaseRecordInput & { mails?: SaleMail[] }, known?: ReadonlyMap<string, PartyFacts>): Promise<OrderView> {
-    const enqueue = mails.length > 0 ? async (trx: Kysely<Database>) => enqueueMails(trx, await saleMailRows(trx, mails, known)) : undefined;
-    const outcome = await recordOrder(db, { ...input, id: uuidv7(), payments: input.payments.map((p) => ({ ...p, id: uuidv7() })) }, mailQueue, enqueue);
+    const mailRows = mails.length > 0 ? await saleMailRows(db, mails, known) : [];
+    const outcome = await recordOrder(db, { ...input, id: uuidv7(), payments: input.payments.map((p) => ({ ...p, id: uuidv7() })) }, mailQueue, mailRows);
     if (outcome.ok) return outcome.order;
     if (outcome.code === 'ITEM_UNAVAILABLE') throw refusal(ErrorCode.ITEM_UNAVAILABLE, outcome.message, { offerId: outcome.offerId });
     throw refusal(ErrorCode.ORDER_CONFLICT, outcome.message);

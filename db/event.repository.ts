@@ -5,17 +5,23 @@
  * transaction still running: a row committed later can only sort after what a reader has seen.
  */
 import { sql, type Kysely } from 'kysely';
+import { enqueueMails, mailsInsert, type NewMail } from './mail.repository.ts';
 import type { FeedEvent } from '../domain/event.ts';
 import { InvalidCursorError } from './id-cursor.ts';
 import type { Database } from './schema.ts';
 
-/** One statement: every event once per client that sees it (a JSON recordset, so no parameter limit). */
-export async function appendEvents(db: Kysely<Database>, events: readonly FeedEvent[]): Promise<void> {
+/**
+ * One statement: every event once per client that sees it (a JSON recordset, so no parameter
+ * limit). `mails` the change owes go into the outbox in the same statement (a data-modifying CTE):
+ * one round trip less on a sale, the hottest writer.
+ */
+export async function appendEvents(db: Kysely<Database>, events: readonly FeedEvent[], mails: readonly NewMail[] = []): Promise<void> {
   const rows = events.flatMap((e) => [...new Set(e.clientIds)].map((clientId) => ({ client_id: clientId, type: e.type, entity_id: e.entityId, data: e.data })));
-  if (rows.length === 0) return;
-  await sql`insert into events (client_id, type, entity_id, data)
-    select client_id, type, entity_id, data from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-      as r(client_id text, type text, entity_id text, data jsonb)`.execute(db);
+  if (rows.length === 0) return enqueueMails(db, mails);
+  const recordset = sql`select client_id, type, entity_id, data from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(client_id text, type text, entity_id text, data jsonb)`;
+  const columns = ['client_id', 'type', 'entity_id', 'data'] as const;
+  if (mails.length === 0) await db.insertInto('events').columns(columns).expression(recordset).execute();
+  else await db.with('mails_owed', (q) => mailsInsert(q, mails)).insertInto('events').columns(columns).expression(recordset).execute();
 }
 
 /** A position in the feed: the writing transaction and the row. Its text is an item's `seq`. */

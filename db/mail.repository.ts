@@ -5,7 +5,7 @@
  * and a lease that the claimer renews while it talks SMTP keeps it there; a claimer that died
  * leaves a lease that runs out, and the mail is claimed again.
  */
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely';
 import { decodeTimeCursor, encodeTimeCursor } from './id-cursor.ts';
 import { claimDue, renewLease as renewOutboxLease } from './outbox.ts';
 import type { Database, MailErrorKind, MailTable } from './schema.ts';
@@ -25,7 +25,12 @@ export interface NewMail {
 
 export async function enqueueMails(db: Kysely<Database>, mails: readonly NewMail[]): Promise<void> {
   if (mails.length === 0) return;
-  await db
+  await mailsInsert(db, mails).execute();
+}
+
+/** The insert of enqueueMails, for a caller that puts it into a statement of its own (a data-modifying CTE). */
+export const mailsInsert = (db: QueryCreator<Database>, mails: readonly NewMail[]) =>
+  db
     .insertInto('mails')
     .values(
       mails.map((m) => ({
@@ -40,9 +45,7 @@ export async function enqueueMails(db: Kysely<Database>, mails: readonly NewMail
         state: 'pending' as const,
       })),
     )
-    .onConflict((oc) => oc.column('message_id').doNothing())
-    .execute();
-}
+    .onConflict((oc) => oc.column('message_id').doNothing());
 
 export async function findMail(db: Kysely<Database>, messageId: string): Promise<MailRow | undefined> {
   return db.selectFrom('mails').selectAll().where('message_id', '=', messageId).executeTakeFirst();
@@ -56,12 +59,17 @@ export const claimDueMails = (db: Kysely<Database>, queue: string, token: string
 export const renewLease = (db: Kysely<Database>, messageId: string, token: string, leaseMs: number): Promise<boolean> =>
   renewOutboxLease(db, 'mails', messageId, token, leaseMs);
 
-/** The relay accepted it. Counted even if our claim was lost meanwhile: it did go out. */
-export async function markSent(db: Kysely<Database>, messageId: string): Promise<void> {
+/**
+ * The relay accepted them. Counted even if our claim was lost meanwhile: they did go out. Several
+ * in one statement: the dispatcher records the mails accepted at about the same time together
+ * (runtime/group-commit.ts).
+ */
+export async function markSentMany(db: Kysely<Database>, messageIds: readonly string[]): Promise<void> {
+  if (messageIds.length === 0) return;
   await db
     .updateTable('mails')
     .set((eb) => ({ state: 'sent', sent_at: sql<Date>`now()`, send_count: eb('send_count', '+', 1), lease_token: null, lease_until: null, last_error: null, last_error_kind: null }))
-    .where('message_id', '=', messageId)
+    .where('message_id', '=', (eb) => eb.fn.any(eb.val(messageIds)))
     .execute();
 }
 

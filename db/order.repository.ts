@@ -4,11 +4,12 @@
  * that made it; a payout row is unique per (seller, order id, offer, type, movement id). Recording
  * a purchase is one transaction, idempotent: a retry after a commit reads back what was written.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { OrderItem, OrderView, SalePayment } from '../domain/payout.ts';
 import { payoutEvent } from '../domain/event.ts';
 import { appendEvents } from './event.repository.ts';
 import { enqueueOrderCallbacks } from './callback.repository.ts';
+import { enqueueMails, type NewMail } from './mail.repository.ts';
 import { toPayoutRow } from './payout.repository.ts';
 import type { Database, OrderRow, PayoutRowRecord } from './schema.ts';
 
@@ -43,23 +44,28 @@ export type RecordOrderOutcome =
  * In one transaction: the order is inserted unless one is recorded (a retry, or another attempt
  * that committed meanwhile: the insert waits for it), which is read back when its request hash is
  * the same and is a conflict otherwise; a new order's external offers must all still be shared
- * with the seller (their offer_targets rows are share-locked, so an un-share waits for this commit
- * or is seen), then one PAYMENT row per payment, the callbacks to their sources (the outbox of
- * db/callback.repository.ts, delivered by the workers of `callbackQueue`) and the change feed are
- * written. `alsoInTransaction` adds the caller's own writes (the sale mails) to the same commit,
- * for a new order and for one read back alike (its inserts must be idempotent). Nothing is
- * written when anything is refused. Statements, since they cost the most under load: insert,
- * offer check, rows, callbacks, feed — the order's view is built from what the inserts returned.
+ * with the seller (their offer_targets rows are share-locked by the insert's statement, so an
+ * un-share waits for this commit or is seen), then one PAYMENT row per payment, the callbacks to
+ * their sources (the outbox of db/callback.repository.ts, delivered by the workers of
+ * `callbackQueue`), the change feed and the sale `mails` are written — the mails for an order read
+ * back too (keyed by Message-ID, so nothing twice). Nothing is written when anything is refused.
+ * Statements, since they cost the most under load: the insert with the offer check, the rows with
+ * their callbacks' lookup, callbacks (only where a connection has one), the feed with the mails —
+ * the order's view is built from what the inserts returned.
  */
-export async function recordOrder(
-  db: Kysely<Database>,
-  rec: OrderRecord,
-  callbackQueue: string,
-  alsoInTransaction?: (trx: Transaction<Database>) => Promise<void>,
-): Promise<RecordOrderOutcome> {
+export async function recordOrder(db: Kysely<Database>, rec: OrderRecord, callbackQueue: string, mails: readonly NewMail[] = []): Promise<RecordOrderOutcome> {
+  const offerIds = [...new Set(rec.payments.map((p) => p.offerId))];
   try {
     return await db.transaction().execute(async (trx) => {
       const inserted = await trx
+        .with('shared', (q) =>
+          q
+            .selectFrom('offer_targets')
+            .select('offer_id')
+            .where('target_client_id', '=', rec.sellerClientId)
+            .where('offer_id', '=', (eb) => eb.fn.any(eb.val(offerIds)))
+            .forShare(),
+        )
         .insertInto('orders')
         .values({
           id: rec.id,
@@ -76,29 +82,20 @@ export async function recordOrder(
         })
         .onConflict((oc) => oc.columns(['seller_client_id', 'order_id']).doNothing())
         .returningAll()
+        .returning((eb) => eb.selectFrom('shared').select(sql<string[]>`coalesce(json_agg(offer_id), '[]'::json)`.as('ids')).as('shared_offer_ids'))
         .executeTakeFirst();
       if (!inserted) {
         const before = await findOrder(trx, rec.sellerClientId, rec.orderId);
         if (!before) throw new Error(`order ${rec.orderId} conflicted but cannot be read`);
         const outcome = await sameOrConflict(trx, before, rec.requestHash);
-        if (outcome.ok) await alsoInTransaction?.(trx);
+        if (outcome.ok) await enqueueMails(trx, mails);
         return outcome;
       }
-
-      const offerIds = [...new Set(rec.payments.map((p) => p.offerId))];
-      if (offerIds.length > 0) {
-        const shared = await trx
-          .selectFrom('offer_targets')
-          .select('offer_id')
-          .where('target_client_id', '=', rec.sellerClientId)
-          .where('offer_id', 'in', offerIds)
-          .forShare()
-          .execute();
-        const have = new Set(shared.map((r) => r.offer_id));
-        const missing = offerIds.find((id) => !have.has(id));
-        // Thrown to roll the order back; answered below.
-        if (missing) throw new Refused({ ok: false, code: 'ITEM_UNAVAILABLE', message: `offer ${missing} is no longer shared with this client`, offerId: missing });
-      }
+      const { shared_offer_ids: sharedIds, ...order } = inserted;
+      const have = new Set(sharedIds ?? []);
+      const missing = offerIds.find((id) => !have.has(id));
+      // Thrown to roll the order back; answered below.
+      if (missing) throw new Refused({ ok: false, code: 'ITEM_UNAVAILABLE', message: `offer ${missing} is no longer shared with this client`, offerId: missing });
 
       let rows: PayoutRowRecord[] = [];
       if (rec.payments.length > 0) {
@@ -115,7 +112,7 @@ export async function recordOrder(
                   source_client_id: p.sourceClientId,
                   connected_client_id: rec.sellerClientId,
                   connection_id: p.connectionId,
-                  order_ref: inserted.id,
+                  order_ref: order.id,
                   order_id: rec.orderId,
                   movement_id: rec.orderId,
                   subscription_id: rec.subscriptionId,
@@ -145,7 +142,7 @@ export async function recordOrder(
         const withCallback = written.filter((r) => r.has_callback).map((r) => r.connection_id!);
         await enqueueOrderCallbacks(trx, {
           queue: callbackQueue,
-          order: inserted,
+          order,
           type: 'PAYMENT',
           movementId: rec.orderId,
           invoiceId: rec.invoiceId,
@@ -158,12 +155,12 @@ export async function recordOrder(
       }
       // The change feed, with the order: the seller learns of the order, both parties of each row.
       const recorded = { orderId: rec.orderId, cartId: rec.cartId, currency: rec.currency, items: rec.items, payoutRowIds: rows.map((r) => r.id) };
-      await appendEvents(trx, [
-        { clientIds: [rec.sellerClientId], type: 'order.recorded', entityId: rec.orderId, data: recorded },
-        ...rows.map((r) => payoutEvent('payout.created', toPayoutRow(r))),
-      ]);
-      await alsoInTransaction?.(trx);
-      return { ok: true, order: orderViewOf(inserted, rows), created: true };
+      await appendEvents(
+        trx,
+        [{ clientIds: [rec.sellerClientId], type: 'order.recorded', entityId: rec.orderId, data: recorded }, ...rows.map((r) => payoutEvent('payout.created', toPayoutRow(r)))],
+        mails,
+      );
+      return { ok: true, order: orderViewOf(order, rows), created: true };
     });
   } catch (err) {
     if (err instanceof Refused) return err.outcome;

@@ -8,8 +8,9 @@
 import type { Kysely } from 'kysely';
 import type { Transporter } from 'nodemailer';
 import { judgeSmtpFailure } from '../activities/mailer.ts';
-import { claimDueMails, markRetry, markSent, markSkipped, renewLease, type MailRow } from '../db/mail.repository.ts';
+import { claimDueMails, markRetry, markSentMany, markSkipped, renewLease, type MailRow } from '../db/mail.repository.ts';
 import type { Database } from '../db/schema.ts';
+import { groupCommit } from './group-commit.ts';
 import { startOutboxLoop, throttled, untilRecorded, whileLeased } from './outbox-loop.ts';
 
 export interface MailDispatcherOptions {
@@ -40,6 +41,8 @@ export function retryDelayMs(attempts: number, random = Math.random): number {
 export function startMailDispatcher(options: MailDispatcherOptions, log: (message: string) => void = console.log): MailDispatcher {
   const { db, queue, intervalMs = 500, leaseMs = 60_000, batch = 8 } = options;
   const quietLog = throttled(log, 60_000);
+  // Mails accepted while another's record is being written are recorded together in the next one.
+  const markSent = groupCommit((messageIds: string[]) => markSentMany(db, messageIds));
 
   const deliver = (mail: MailRow, token: string): Promise<void> =>
     whileLeased(() => renewLease(db, mail.message_id, token, leaseMs), leaseMs, async () => {
@@ -56,7 +59,7 @@ export function startMailDispatcher(options: MailDispatcherOptions, log: (messag
         accepted = true;
         // The relay has the mail: recording that must outlast a short database outage, or it goes twice.
         await untilRecorded(
-          () => markSent(db, mail.message_id),
+          () => markSent(mail.message_id),
           (wait) => loop.stopped && wait >= 5000,
           (err) => quietLog('record', `mail ${mail.message_id} sent but not yet recorded (${String(err)}); retrying`),
         );

@@ -149,6 +149,10 @@ describe('purchases', () => {
     expect(await activities(purchaseWorkflowId(w.seller.id, orderId))).toEqual(['authorizeAndRecordPurchase']);
     const input = (await startInput(stack.engine.client, purchaseWorkflowId(w.seller.id, orderId))) as PurchaseWorkflowInput;
     expect(Object.keys(input.facts?.offers ?? {})).toEqual([w.extA.id]);
+    // Read with the cart, so that the sale neither looks the connection up nor reads the parties again.
+    expect(input.facts?.connections).toEqual({ [w.sourceA.id]: { id: w.connA.id, workflowId: w.connA.workflowId } });
+    const emails = await stack.engine.database.db.selectFrom('clients').select(['id', 'email']).where('id', 'in', [w.seller.id, w.sourceA.id]).execute();
+    expect(input.facts?.emails).toEqual(Object.fromEntries(emails.map((c) => [c.id, c.email])));
 
     // Another system going to Temporal directly, without facts: the run loads them itself.
     const direct = `D-${randomUUID().slice(0, 8)}`;
@@ -163,6 +167,26 @@ describe('purchases', () => {
     expect(await activities(purchaseWorkflowId(w.seller.id, direct))).toEqual(['authorizeAndRecordPurchase']);
     const share = (o: { payouts: Array<{ offerId: string; shareMinor: number; shareBasisPoints: number }> }) => o.payouts.map((r) => [r.offerId, r.shareBasisPoints, r.shareMinor]);
     expect(share(result.order)).toEqual(share(viaApi));
+  });
+
+  test('a sale asks the connection its facts name: one that is no longer the pair\'s refuses it, nothing is written', async () => {
+    const orderId = `S-${randomUUID().slice(0, 8)}`;
+    const viaApi = await ok(w.seller, 'POST', url(), purchaseBody(orderId, [[w.extA, 1999]]), 201);
+    const input = (await startInput(stack.engine.client, purchaseWorkflowId(w.seller.id, orderId))) as PurchaseWorkflowInput;
+    // As if the connection the API read had been replaced by another of the same pair meanwhile.
+    const stale = `T-${randomUUID().slice(0, 8)}`;
+    const request = { ...input.request, orderId: stale };
+    const facts = { ...input.facts!, connections: { [w.sourceA.id]: { id: randomUUID(), workflowId: w.connA.workflowId } } };
+    const failure = await stack.engine.client.workflow
+      .execute(purchaseWorkflow, {
+        taskQueue: stack.engine.taskQueue,
+        workflowId: purchaseWorkflowId(w.seller.id, stale),
+        args: [{ ...input, request, requestHash: purchaseRequestHash(input.cartId, request), startToken: 'stale', facts }],
+      })
+      .catch((err: unknown) => err);
+    expect((failure as { cause?: { type?: string } }).cause?.type).toBe('ITEM_UNAVAILABLE');
+    expect(await ordersOf(w.seller, stale)).toHaveLength(0);
+    expect(viaApi.payouts).toHaveLength(1);
   });
 
   test('the same order again: 200 with the same body; the same order id with another body: 409 ORDER_CONFLICT', async () => {

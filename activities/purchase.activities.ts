@@ -204,7 +204,7 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
   };
   return activities;
 
-  /** The order recorded; the sale mails rendered for parties already known, or for those read in the transaction. */
+  /** The order recorded with its sale mails, rendered for the parties the facts carry (or read just before). */
   async function record({ mails = [], ...input }: PurchaseRecordInput & { mails?: SaleMail[] }, known?: ReadonlyMap<string, PartyFacts>): Promise<OrderView> {
     const mailRows = mails.length > 0 ? await saleMailRows(db, mails, known) : [];
     const outcome = await recordOrder(db, { ...input, id: uuidv7(), payments: input.payments.map((p) => ({ ...p, id: uuidv7() })) }, mailQueue, mailRows);

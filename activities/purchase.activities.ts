@@ -256,19 +256,25 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
   /**
    * The sale authorized, its rule set read by version from the published ones (kept per process:
    * a version's rule set never changes). A version that was never published (pinned through
-   * Temporal directly) is asked for in full.
+   * Temporal directly) is asked for in full the first time, and kept by version from then on.
    */
   async function authorizeByVersion(input: SaleAsk): Promise<SaleAuthorization> {
     const answer = await askConnection(input, 'version');
     if ('ruleSet' in answer) return answer; // a connection run by older code answers in full
+    const remember = (ruleSet: CompiledRuleSet) => {
+      if (ruleSets.size > 64) ruleSets.clear();
+      ruleSets.set(answer.ruleSetVersion, ruleSet);
+    };
     const known = ruleSets.get(answer.ruleSetVersion) ?? (await getCompiledRuleSet(db, answer.ruleSetVersion));
     if (!known) {
       const full = await askConnection(input, 'full after version');
-      if ('ruleSet' in full) return full;
-      throw new Error('the connection answered without its rule set, which was asked for'); // retried
+      if (!('ruleSet' in full)) throw new Error('the connection answered without its rule set, which was asked for'); // retried
+      // Kept by version like a published one (the version is its content's hash): the next sale
+      // of a connection pinned to it asks once, not twice.
+      if (full.ruleSet.hash === answer.ruleSetVersion) remember(full.ruleSet);
+      return full;
     }
-    if (ruleSets.size > 64) ruleSets.clear();
-    ruleSets.set(answer.ruleSetVersion, known);
+    remember(known);
     return { connectionId: answer.connectionId, ruleSet: known, connection: answer.connection };
   }
 

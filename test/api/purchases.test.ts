@@ -189,6 +189,22 @@ describe('purchases', () => {
     expect(viaApi.payouts).toHaveLength(1);
   });
 
+  test('a connection pinned to a rule set never published is asked for it in full once per process, then by version', async () => {
+    // v1 and v2 were compiled here and pinned through Temporal, never published (see `connect`).
+    const sale = async () => {
+      const orderId = `V-${randomUUID().slice(0, 8)}`;
+      await ok(w.seller, 'POST', url(), purchaseBody(orderId, [[w.extA, 1999]]), 201);
+      return orderId;
+    };
+    await sale();
+    const second = await sale();
+    const updateIds = ((await stack.engine.client.workflow.getHandle(w.connA.workflowId).fetchHistory()).events ?? []).flatMap(
+      (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta?.updateId ?? [],
+    );
+    const asked = updateIds.filter((id) => id.includes(`:${second}:`));
+    expect(asked).toEqual([`sale:${w.seller.id}:${second}:${w.connA.id}`]);
+  });
+
   test('the same order again: 200 with the same body; the same order id with another body: 409 ORDER_CONFLICT', async () => {
     const orderId = `B-${randomUUID().slice(0, 8)}`;
     const body = purchaseBody(orderId, [[w.own, 500], [w.extA, 1999]]);

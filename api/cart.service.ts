@@ -35,13 +35,21 @@ export interface CartServiceDeps {
 
 const notFound = () => new ApiError(ErrorCode.NOT_FOUND, 'cart not found');
 
-
 /** The cart if the caller is its seller; 404 otherwise (never leak others' ids). */
 export async function visibleCart(db: Kysely<Database>, id: string, callerClientId: string) {
   if (!isUuid(id)) throw notFound();
-  const row = await getCart(db, id);
+  return ownCart(await getCart(db, id), callerClientId);
+}
+
+/** A cart row read by the caller's own query: the same 404 as visibleCart unless the caller is its seller. */
+export function ownCart<T extends { client_id: string }>(row: T | undefined, callerClientId: string): T {
   if (!row || row.client_id !== callerClientId) throw notFound();
   return row;
+}
+
+/** visibleCart's first check, for a caller reading the cart with more: an id that is no UUID is no cart. */
+export function checkCartId(id: string): void {
+  if (!isUuid(id)) throw notFound();
 }
 
 /**

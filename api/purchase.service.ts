@@ -16,7 +16,6 @@ import type { Kysely } from 'kysely';
 import { getOrderView } from '../db/order.repository.ts';
 import type { Database } from '../db/schema.ts';
 import { getPurchaseContext, type PurchaseContext, type SaleCart } from '../db/sale-facts.repository.ts';
-import { isUuid } from '../domain/ids.ts';
 import type { CartItem } from '../domain/cart.ts';
 import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
 import { ErrorCode } from '../domain/errors.ts';
@@ -25,6 +24,7 @@ import { searchAttributes } from '../temporal.config.ts';
 import { purchaseWorkflowId, type PurchaseWorkflowInput } from '../workflows/purchase.messages.ts';
 import { purchaseWorkflow } from '../workflows/purchase.workflow.ts';
 import { canonicalJson } from './canonical-json.ts';
+import { checkCartId, ownCart } from './cart.service.ts';
 import { ApiError, fromTemporalError } from './errors.ts';
 import { checkOfferOnce } from './schemas.ts';
 import { withTemporalDeadline } from './temporal-deadline.ts';
@@ -49,12 +49,10 @@ export const purchaseRequestHash = (cartId: string, body: PurchaseRequest): stri
 
 export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: string; cartId: string; body: PurchaseRequest }): Promise<PurchaseOutcome> {
   const { db } = deps;
-  const cartNotFound = () => new ApiError(ErrorCode.NOT_FOUND, 'cart not found');
-  if (!isUuid(p.cartId)) throw cartNotFound();
+  checkCartId(p.cartId);
   // Cart, recorded order, parties, offers and connections in one statement (db/sale-facts.repository.ts).
   const context = await getPurchaseContext(db, { cartId: p.cartId, sellerClientId: p.sellerClientId, orderId: p.body.orderId, offerIds: p.body.items.map((i) => i.offerId) }, CROSS_CLIENT_MODULE);
-  const { cart } = context;
-  if (!cart || cart.client_id !== p.sellerClientId) throw cartNotFound(); // never leak others' ids
+  const cart = ownCart(context.cart, p.sellerClientId);
   const requestHash = purchaseRequestHash(cart.id, p.body);
 
   // An order recorded before (a retry): Postgres answers, before any check that may have changed since.

@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { PartyFacts } from '../domain/connection.ts';
 import { isUuid } from '../domain/ids.ts';
-import { getPartiesFacts, partiesMap, partiesQuery, partiesSelect } from './client.repository.ts';
+import { partiesMap, partiesQuery, partiesSelect } from './client.repository.ts';
 import type { CartRow, Database } from './schema.ts';
 
 /** An offer as a sale reads it (`price_minor` a string from a row, a number through JSON). */
@@ -21,8 +21,9 @@ export interface SaleOfferRow {
   products: unknown;
 }
 
+// `= any(array)` rather than `in (list)`: valid for an empty list too.
 const offersQuery = (db: Kysely<Database>, offerIds: readonly string[]) =>
-  db.selectFrom('offers').select(['id', 'title', 'price_minor', 'currency', 'owner_client_id', 'products']).where('id', 'in', offerIds);
+  db.selectFrom('offers').select(['id', 'title', 'price_minor', 'currency', 'owner_client_id', 'products']).where('id', '=', (eb) => eb.fn.any(eb.val(offerIds)));
 
 /** A sale's parties (as getPartiesFacts) and its offers' rows, in one statement. */
 export async function getSaleFacts(
@@ -33,10 +34,7 @@ export async function getSaleFacts(
 ): Promise<{ parties: Map<string, PartyFacts>; offers: SaleOfferRow[] }> {
   const ids = [...new Set(clientIds)];
   const offers = [...new Set(offerIds)];
-  if (ids.length === 0 || offers.length === 0) {
-    const rows = offers.length === 0 ? [] : await offersQuery(db, offers).execute();
-    return { parties: await getPartiesFacts(db, ids, module), offers: rows };
-  }
+  if (ids.length === 0) return { parties: new Map(), offers: await offersQuery(db, offers).execute() };
   const row = await db
     .selectNoFrom([jsonArrayFrom(partiesQuery(db, ids, module)).as('parties'), jsonArrayFrom(offersQuery(db, offers)).as('offers')])
     .executeTakeFirstOrThrow();
@@ -70,14 +68,13 @@ export async function getPurchaseContext(
   module: string,
 ): Promise<PurchaseContext> {
   const offerIds = [...new Set(p.offerIds.filter(isUuid))];
-  // `= any(array)` rather than `in (list)`: valid for an empty list too.
-  const owners = db.selectFrom('offers').select('owner_client_id').where('id', '=', (eb) => eb.fn.any(eb.val(offerIds)));
+  const owners = offersQuery(db, offerIds).clearSelect().select('owner_client_id');
   const row = await db
     .selectNoFrom((eb) => [
       jsonObjectFrom(db.selectFrom('carts').select(['id', 'client_id', 'status', 'currency', 'items']).where('id', '=', p.cartId)).as('cart'),
       eb.exists(db.selectFrom('orders').select('id').where('seller_client_id', '=', p.sellerClientId).where('order_id', '=', p.orderId)).as('order_recorded'),
       jsonArrayFrom(partiesSelect(db, module).where((w) => w.or([w('c.id', '=', p.sellerClientId), w('c.id', 'in', owners)]))).as('parties'),
-      jsonArrayFrom(db.selectFrom('offers').select(['id', 'title', 'price_minor', 'currency', 'owner_client_id', 'products']).where('id', '=', (w) => w.fn.any(w.val(offerIds)))).as('offers'),
+      jsonArrayFrom(offersQuery(db, offerIds)).as('offers'),
       jsonArrayFrom(
         db.selectFrom('connections').select(['id', 'workflow_id', 'source_client_id']).where('target_client_id', '=', p.sellerClientId).where('status', '=', 'active').where('source_client_id', 'in', owners),
       ).as('connections'),

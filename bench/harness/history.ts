@@ -9,6 +9,9 @@ import { median } from './stats.ts';
 
 const EventType = proto.temporal.api.enums.v1.EventType;
 
+/** When an event happened, in milliseconds. */
+const ms = (e: proto.temporal.api.history.v1.IHistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+
 export async function sampleHistories(client: Client, workflowIds: string[], sample = 5) {
   const step = Math.max(1, Math.floor(workflowIds.length / sample));
   const picked = workflowIds.filter((_, i) => i % step === 0).slice(0, sample);
@@ -46,7 +49,6 @@ export async function eventTypesOf(client: Client, workflowId: string) {
  * batched into fewer tasks on one stack than on another.
  */
 function workflowTaskTimings(events: proto.temporal.api.history.v1.IHistoryEvent[]) {
-  const ms = (e: proto.temporal.api.history.v1.IHistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
   const waits: number[] = [];
   const runs: number[] = [];
   let scheduled: number | undefined;
@@ -58,7 +60,8 @@ function workflowTaskTimings(events: proto.temporal.api.history.v1.IHistoryEvent
       if (scheduled !== undefined) waits.push(started - scheduled);
     } else if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && started !== undefined) runs.push(ms(e) - started);
   }
-  return { toStart: median(waits), toComplete: median(runs) };
+  const tenths = (x: number) => Math.round(x * 10) / 10;
+  return { toStart: tenths(median(waits)), toComplete: tenths(median(runs)) };
 }
 
 /** Workflows of other types a round started on a task queue (fan-outs, mail children), if visibility can count them. */
@@ -79,7 +82,6 @@ export async function stepTimings(client: Client, workflowIds: string[], sample 
   const step = Math.max(1, Math.floor(workflowIds.length / sample));
   const picked = workflowIds.filter((_, i) => i % step === 0).slice(0, sample);
   const histories = await Promise.all(picked.map((id) => client.workflow.getHandle(id).fetchHistory()));
-  const ms = (e: proto.temporal.api.history.v1.IHistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
   const first = histories[0]?.events ?? [];
   const same = histories.filter((h) => h.events?.length === first.length && h.events.every((e, n) => e.eventType === first[n]!.eventType));
   return first.slice(1).map((e, n) => ({

@@ -33,6 +33,7 @@ internal.addSubnet('203.0.113.0', 24, 'ipv4'); // documentation
 internal.addSubnet('224.0.0.0', 4, 'ipv4'); // multicast
 internal.addSubnet('240.0.0.0', 4, 'ipv4'); // reserved, broadcast
 internal.addSubnet('::', 96, 'ipv6'); // unspecified and IPv4-compatible (deprecated)
+internal.addSubnet('::ffff:0:0:0', 96, 'ipv6'); // IPv4-translated (SIIT): would reach any IPv4 address
 internal.addSubnet('64:ff9b::', 96, 'ipv6'); // NAT64: would reach any IPv4 address, private ones too
 internal.addSubnet('64:ff9b:1::', 48, 'ipv6'); // local-use NAT64
 internal.addSubnet('100::', 64, 'ipv6'); // discard

@@ -159,9 +159,12 @@ async function claimCodeOf(trx: Transaction<Database>, orderRef: string, sourceC
 
 // ---- the dispatcher's side ----
 
-/** Claims up to `limit` due deliveries of `queue` for `token` (db/outbox.ts). */
+/** A connection's deliveries in flight at once, over all workers: a slow receiver holds no more slots. */
+export const CALLBACKS_IN_FLIGHT_PER_CONNECTION = 4;
+
+/** Claims up to `limit` due deliveries of `queue` for `token` (db/outbox.ts), fairly across connections. */
 export const claimDueCallbacks = (db: Kysely<Database>, queue: string, token: string, limit: number, leaseMs: number): Promise<CallbackDeliveryRow[]> =>
-  claimDue(db, 'callback_deliveries', queue, token, limit, leaseMs);
+  claimDue(db, 'callback_deliveries', queue, token, limit, leaseMs, { column: 'connection_id', max: CALLBACKS_IN_FLIGHT_PER_CONNECTION });
 
 /** Keeps the claim while the request lasts; false when it was lost. */
 export const renewCallbackLease = (db: Kysely<Database>, id: string, token: string, leaseMs: number): Promise<boolean> =>

@@ -11,6 +11,7 @@ import * as auditLog from './migrations/2026_11_27_009_audit_log.ts';
 import * as changeFeed from './migrations/2026_11_28_010_change_feed.ts';
 import * as callbacks from './migrations/2026_11_28_011_callbacks.ts';
 import * as ruleSetPreviews from './migrations/2026_11_28_012_rule_set_previews.ts';
+import * as callbackFairness from './migrations/2026_11_28_013_callback_fairness.ts';
 
 /** Migrations listed statically: works the same under tsx, vitest and a bundler. */
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '2026_11_28_010_change_feed': changeFeed,
   '2026_11_28_011_callbacks': callbacks,
   '2026_11_28_012_rule_set_previews': ruleSetPreviews,
+  '2026_11_28_013_callback_fairness': callbackFairness,
 };
 
 /** In the order they run (kysely sorts by name). */

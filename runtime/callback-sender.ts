@@ -4,7 +4,9 @@
  * (api/callback-url.ts `forbiddenAddress`; loopback only with CCX_ALLOW_INSECURE_CALLBACKS=1), and
  * connects to exactly the address it checked — the socket's own lookup answers with it, so there
  * is no second resolution a rebinding DNS server could answer differently. Redirects are not
- * followed (Node's client never does): a 3xx is just not an acknowledgement.
+ * followed (Node's client never does): a 3xx is just not an acknowledgement. One deadline covers
+ * the whole attempt — resolving, connecting, sending and the complete answer — so a receiver that
+ * answers byte by byte holds its dispatcher slot no longer than any other.
  */
 import { createHmac } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
@@ -37,11 +39,15 @@ export interface CallbackRequest {
   headers: Record<string, string>;
   allowInsecure: boolean;
   resolve?: Resolve;
+  /** The whole attempt, from resolving the host to the answer's last byte (10 s). */
   timeoutMs?: number;
 }
 
 /** The receiver's status code; throws CallbackSendError when there is none. */
 export async function postCallback(req: CallbackRequest): Promise<number> {
+  const timeoutMs = req.timeoutMs ?? 10_000;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const late = () => new CallbackSendError(`no complete answer within ${timeoutMs} ms`);
   let url: URL;
   try {
     url = new URL(req.url);
@@ -56,8 +62,13 @@ export async function postCallback(req: CallbackRequest): Promise<number> {
   if (isIP(hostname) !== 0) addresses = [{ address: hostname, family: isIP(hostname) }];
   else {
     try {
-      addresses = await (req.resolve ?? systemResolve)(hostname);
+      // A hanging resolver cannot be cancelled, but the attempt stops waiting for it.
+      addresses = await Promise.race([
+        (req.resolve ?? systemResolve)(hostname),
+        new Promise<never>((_, reject) => deadline.addEventListener('abort', () => reject(late()), { once: true })),
+      ]);
     } catch (err) {
+      if (deadline.aborted) throw late();
       throw new CallbackSendError(`cannot resolve ${hostname}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
@@ -88,16 +99,20 @@ export async function postCallback(req: CallbackRequest): Promise<number> {
         headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) },
         lookup: pinned,
         agent: false, // no pooled socket resolved for another attempt
+        signal: deadline,
         ...(url.protocol === 'https:' && isIP(hostname) === 0 ? { servername: hostname } : {}),
       },
       (response) => {
         response.resume(); // the answer's body is not ours to keep
         response.on('end', () => resolve(response.statusCode ?? 0));
-        response.on('error', (err) => reject(new CallbackSendError(`the answer broke off: ${err.message}`)));
+        response.on('close', () => {
+          if (!response.complete) reject(deadline.aborted ? late() : new CallbackSendError('the answer broke off'));
+        });
+        response.on('error', (err) => reject(deadline.aborted ? late() : new CallbackSendError(`the answer broke off: ${err.message}`)));
       },
     );
-    request.setTimeout(req.timeoutMs ?? 10_000, () => request.destroy(new Error(`no answer within ${req.timeoutMs ?? 10_000} ms`)));
-    request.on('error', (err) => reject(err instanceof CallbackSendError ? err : new CallbackSendError(err.message)));
+    // The signal ends the request and its answer alike (an 'error' on the request or the response).
+    request.on('error', (err) => reject(deadline.aborted ? late() : err instanceof CallbackSendError ? err : new CallbackSendError(err.message)));
     request.end(req.body);
   });
 }

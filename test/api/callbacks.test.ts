@@ -25,6 +25,8 @@ let receiver: CallbackReceiver;
 let verifyCallback: Verify;
 const consoleLines: string[] = [];
 const originals = { log: console.log, warn: console.warn, error: console.error, info: console.info };
+// Below console: what writes to the streams itself (the Temporal SDK's default logger does).
+const streamWrites = { stdout: process.stdout.write, stderr: process.stderr.write };
 
 beforeAll(async () => {
   // Everything printed while the tests run is searched for the secret at the end.
@@ -33,6 +35,13 @@ beforeAll(async () => {
       consoleLines.push(args.map(String).join(' '));
       originals[name](...args);
     };
+  }
+  for (const name of ['stdout', 'stderr'] as const) {
+    const original = streamWrites[name];
+    process[name].write = ((chunk: unknown, ...rest: unknown[]) => {
+      consoleLines.push(String(chunk));
+      return (original as (...a: unknown[]) => boolean).call(process[name], chunk, ...rest);
+    }) as typeof process.stdout.write;
   }
   receiver = await startCallbackReceiver();
   stack = await startTestStack({ callbacks: { log: (line) => logLines.push(line) } });
@@ -46,6 +55,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   Object.assign(console, originals);
+  process.stdout.write = streamWrites.stdout;
+  process.stderr.write = streamWrites.stderr;
   await stack?.stop();
   await receiver?.stop();
 });
@@ -261,7 +272,10 @@ describe('callbacks', () => {
     const purchase = await stack.engine.client.workflow.getHandle(purchaseWorkflowId(w.seller.id, 'H-1')).fetchHistory();
     histories.push(readable(purchase));
     expect(histories.some((h) => h.includes("KUNDE-4711-GEHEIM"))).toBe(true); // payloads were decoded to text
-    for (const h of histories) expect(h).not.toContain(SECRET);
+    for (const h of histories) {
+      expect(h).not.toContain(SECRET);
+      expect(h).not.toContain('whsec-new-'); // the secret set later by PUT …/callback
+    }
     const logs = [...logLines, ...consoleLines].join('\n');
     expect(logs).not.toContain(SECRET);
     expect(logs).not.toContain('whsec-new-');

@@ -5,6 +5,8 @@
  * Also the pure parts of the dispatcher (what an answer means, the backoff) and key rotation.
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { callbackUrlForTarget, forbiddenAddress } from '../../api/callback-url.ts';
 import { decryptSecret, encryptSecret, keyIdOf, needsReencryption } from '../../api/secrets.ts';
@@ -22,7 +24,7 @@ describe('addresses a callback may reach', () => {
   test.each([
     '127.0.0.1', '127.1.2.3', '::1', '0.0.0.0', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '100.64.0.1', '100.127.255.254',
     '198.18.0.1', '198.19.255.255', '192.0.2.1', '224.0.0.1', '239.255.255.250', '255.255.255.255', '::', '::ffff:10.0.0.1', '::ffff:127.0.0.1',
-    '64:ff9b::a00:1', '2002:a00:1::1', '2001:0:4136:e378::1', '2001:db8::1', 'fe80::1', 'fc00::1', 'fd12::1', 'ff02::1',
+    '64:ff9b::a00:1', '::ffff:0:a00:1', '2002:a00:1::1', '2001:0:4136:e378::1', '2001:db8::1', 'fe80::1', 'fc00::1', 'fd12::1', 'ff02::1',
   ])('%s is refused', (address) => {
     expect(forbiddenAddress(address, false)).not.toBeNull();
   });
@@ -92,6 +94,41 @@ describe('postCallback', () => {
     } finally {
       receiver.answer(() => 200);
     }
+  });
+});
+
+describe('one deadline for the whole attempt', () => {
+  test('a receiver answering byte by byte is cut off at the deadline, not kept alive by each byte', async () => {
+    // Headers at once, then a byte every 100 ms for ever: an idle timeout alone would never fire.
+    const drips = new Set<NodeJS.Timeout>();
+    const slow = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        const timer = setInterval(() => res.write('.'), 100);
+        drips.add(timer);
+        res.on('close', () => clearInterval(timer));
+      });
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = slow.address() as AddressInfo;
+      const started = performance.now();
+      const attempt = postCallback({ url: `http://127.0.0.1:${port}/drip`, body: '{}', headers: {}, allowInsecure: true, timeoutMs: 800 });
+      await expect(attempt).rejects.toThrow(/no complete answer within 800 ms/);
+      // Ended by the deadline, long before the test's own timeout (never a timing figure asserted).
+      expect(performance.now() - started).toBeLessThan(10_000);
+    } finally {
+      for (const timer of drips) clearInterval(timer);
+      slow.closeAllConnections();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
+  });
+
+  test('a resolver that never answers ends the attempt at the deadline', async () => {
+    const never: Resolve = () => new Promise(() => {});
+    await expect(postCallback({ url: 'https://hangs.example.test/x', body: '{}', headers: {}, allowInsecure: false, resolve: never, timeoutMs: 300 }))
+      .rejects.toThrow(/no complete answer within 300 ms/);
   });
 });
 

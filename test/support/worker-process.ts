@@ -9,12 +9,15 @@ import type { TestEngine } from './engine.ts';
 export interface WorkerProcesses {
   start(env?: Record<string, string>): Promise<ChildProcess>;
   kill(child: ChildProcess): Promise<void>;
+  /** Everything the process printed so far (stdout and stderr; stderr is also passed through). */
+  outputOf(child: ChildProcess): string;
   /** SIGKILLs every process still alive (afterAll). */
   killAll(): void;
 }
 
 export function workerProcesses(engine: () => TestEngine): WorkerProcesses {
   const children: ChildProcess[] = [];
+  const output = new Map<ChildProcess, string[]>();
   return {
     async start(env = {}) {
       const child = spawn(process.execPath, ['--import', 'tsx', 'cli/ccx.ts', 'worker'], {
@@ -34,9 +37,16 @@ export function workerProcesses(engine: () => TestEngine): WorkerProcesses {
           CCX_ALLOW_INSECURE_CALLBACKS: '1',
           ...env,
         },
-        stdio: ['ignore', 'pipe', 'inherit'],
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.push(child);
+      const printed: string[] = [];
+      output.set(child, printed);
+      child.stdout!.on('data', (chunk: Buffer) => printed.push(chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => {
+        printed.push(chunk.toString());
+        process.stderr.write(chunk);
+      });
       await new Promise<void>((resolve, reject) => {
         child.stdout!.on('data', (chunk: Buffer) => {
           if (chunk.toString().includes('worker polling')) resolve();
@@ -50,6 +60,9 @@ export function workerProcesses(engine: () => TestEngine): WorkerProcesses {
         child.once('exit', () => resolve());
         child.kill('SIGKILL');
       });
+    },
+    outputOf(child) {
+      return (output.get(child) ?? []).join('');
     },
     killAll() {
       for (const child of children) child.kill('SIGKILL');

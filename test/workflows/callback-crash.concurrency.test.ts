@@ -64,4 +64,8 @@ test('a worker killed during delivery: the callback is delivered by another, the
   expect(delivery).toMatchObject({ id: first!.headers['x-ccx-delivery'], state: 'delivered', attempts: 2 });
   // The killed worker's attempt left no log line (it died before recording); the second did.
   expect(delivery.log.map((a: any) => [a.attempt, a.statusCode, a.outcome])).toEqual([[2, 200, 'delivered']]);
+  // The killed worker printed while it signed and sent, never the secret.
+  const printed = workers.outputOf(child);
+  expect(printed).toContain('worker polling');
+  expect(printed).not.toContain('crash-test-secret-0123');
 });

@@ -108,7 +108,7 @@ export async function createCart(
     title: cart.title,
     items,
     seller: seller.facts,
-    ruleSet: rules.ruleSet,
+    ruleSetVersion: rules.ruleSet.hash, // read by the run at start: the Temporal UI's input stays short
   };
   const workflowId = cartWorkflowId(cart.sellerClientId, cart.cartId);
   const created = { args: [{ cartId: cart.cartId }] as [{ cartId: string }], updateId: cart.updateId };

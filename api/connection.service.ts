@@ -82,16 +82,18 @@ export async function invite(deps: ConnectionServiceDeps, inv: Invitation): Prom
     targetClientId: inv.targetClientId,
     offerAccess: inv.offerAccess,
     callbackUrl: inv.callback?.url ?? null,
-    ruleSet: rules.ruleSet,
+    // By version: the run reads it at start, and the Temporal UI's input stays short.
+    ruleSetVersion: rules.ruleSet.hash,
     facts,
   };
   const summary = `${source.name} invites ${target?.name ?? inv.targetClientId}`;
+  const pinned = { version: rules.ruleSet.hash, name: rules.ruleSet.name };
   // The secret first: once the invitation is recorded, the connection can sell, and every
   // callback it owes must find a secret to sign with (docs/decisions.md, issue 14).
   if (inv.callback) await storeCallback(db, inv.connectionId, inv.callback.url, encryptSecret(deps.secretKey, inv.callback.secret));
   let view: ConnectionView;
   try {
-    view = await withTemporalDeadline(deps, (deadline) => startInvitation(deps, input, summary, inv.updateId, deadline));
+    view = await withTemporalDeadline(deps, (deadline) => startInvitation(deps, input, pinned, summary, inv.updateId, deadline));
   } catch (err) {
     // Refused before any run of ours started: the stored callback belongs to nothing.
     if (inv.callback && err instanceof ApiError && err.code === ErrorCode.CONNECTION_EXISTS) await dropCallbackWithoutConnection(db, inv.connectionId);
@@ -113,6 +115,7 @@ const connectionExists = () => new ApiError(ErrorCode.CONNECTION_EXISTS, 'an ope
 async function startInvitation(
   deps: ConnectionServiceDeps,
   input: ConnectionWorkflowInput,
+  rules: { version: string; name: string },
   summary: string,
   updateId: string,
   deadline: number,
@@ -127,13 +130,13 @@ async function startInvitation(
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       // The run shows what it is from its first event on: the workflow writes none of this again.
-      memo: { connectionId: input.connectionId, ruleSetVersion: input.ruleSet?.hash, ruleSetName: input.ruleSet?.name },
+      memo: { connectionId: input.connectionId, ruleSetVersion: rules.version, ruleSetName: rules.name },
       typedSearchAttributes: [
         { key: searchAttributes.ConnectionStatus, value: 'invited' },
         { key: searchAttributes.SourceClientId, value: input.sourceClientId },
         { key: searchAttributes.TargetClientId, value: input.targetClientId },
         { key: searchAttributes.OfferAccess, value: input.offerAccess },
-        ...(input.ruleSet ? [{ key: searchAttributes.RuleSetVersion, value: input.ruleSet.hash }] : []),
+        { key: searchAttributes.RuleSetVersion, value: rules.version },
       ],
       staticSummary: summary,
     });

@@ -25,8 +25,9 @@ export interface CartWorkflowInput {
   items: CartItem[];
   /** The seller as rule facts (name, language, company and module). */
   seller: ClientFacts;
-  /** The rule set this cart is pinned to; without it the active one is read at start. */
+  /** The rule set this cart is pinned to, in full or as a published `ruleSetVersion`; with neither, the active one is read at start. */
   ruleSet?: CompiledRuleSet;
+  ruleSetVersion?: string;
   historyEventLimit?: number;
   /** Set only by continue-as-new. */
   resume?: CartResume;

@@ -41,6 +41,7 @@ import { refusalFailure } from './errors.ts';
 import { AnsweredUpdates } from './answered-updates.ts';
 import { historyLimitProblem } from './connection.input.ts';
 import { isRefusal, pinned, pinRules } from './pinned-rules.ts';
+import { inputRuleSet, ruleSetInputProblem } from './rule-set-input.ts';
 
 const store = proxyActivities<CartActivities & Pick<ConnectionActivities, 'loadActiveRuleSet'>>(activityPresets.database);
 
@@ -79,7 +80,7 @@ export async function cartWorkflow(input: CartWorkflowInput): Promise<CartView> 
   setHandler(availabilitySignal, (pair) => void pending.push(pair));
 
   if (!entity) {
-    const rules = pinned(input.ruleSet ?? (await store.loadActiveRuleSet()));
+    const rules = pinned(await inputRuleSet(input, () => store.loadActiveRuleSet()));
     if (input.resume) {
       entity = CartEntity.resume(input, input.resume, workflowId, rules);
     } else {
@@ -103,7 +104,7 @@ export async function cartWorkflow(input: CartWorkflowInput): Promise<CartView> 
     // Quiesce: every accepted command recorded and every signal applied before the run ends.
     await condition(() => allHandlersFinished() && pending.length === 0);
     if (entity.isFinal) return entity.view();
-    return continueAsNew<typeof cartWorkflow>({ ...input, ruleSet: entity.ruleSet, items: [], resume: { ...entity.toResume(), answeredUpdates: answered.toCarry() } });
+    return continueAsNew<typeof cartWorkflow>({ ...input, ruleSet: entity.ruleSet, ruleSetVersion: undefined, items: [], resume: { ...entity.toResume(), answeredUpdates: answered.toCarry() } });
   }
 
   function current(): CartEntity {
@@ -182,5 +183,5 @@ function cartInputProblem(input: CartWorkflowInput): string | null {
   if (typeof input.title !== 'string') return 'title must be a string';
   if (!Array.isArray(input.items)) return 'items must be a list';
   if (!input.seller || input.seller.id !== input.clientId) return 'seller must be the facts of the client that owns the cart';
-  return historyLimitProblem(input.historyEventLimit);
+  return ruleSetInputProblem(input) ?? historyLimitProblem(input.historyEventLimit);
 }

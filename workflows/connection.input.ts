@@ -1,5 +1,6 @@
 import type { PartyFacts } from '../domain/connection.ts';
 import type { ConnectionWorkflowInput } from './messages.ts';
+import { ruleSetInputProblem } from './rule-set-input.ts';
 
 const MAX_TTL_MS = 366 * 24 * 60 * 60 * 1000;
 /**
@@ -23,6 +24,8 @@ export function inputProblem(input: ConnectionWorkflowInput): string | null {
   const limit = historyLimitProblem(input.historyEventLimit);
   if (limit) return limit;
   if (input.callbackUrl !== undefined && input.callbackUrl !== null && typeof input.callbackUrl !== 'string') return 'callbackUrl must be a string or null';
+  const ruleSet = ruleSetInputProblem(input);
+  if (ruleSet) return ruleSet;
   if (input.facts !== undefined) {
     const facts = input.facts as unknown as Record<string, unknown> | null;
     if (!facts || typeof facts !== 'object') return 'facts must be {source, target}';

@@ -37,6 +37,7 @@ import { ConnectionEntity, type PendingMail } from './connection.entity.ts';
 import { currentDetails, recordSummary } from './connection.details.ts';
 import { isRefusal, pinned, pinRules } from './pinned-rules.ts';
 import { inputProblem } from './connection.input.ts';
+import { inputRuleSet } from './rule-set-input.ts';
 import { refusalFailure } from './errors.ts';
 import {
   authorizeSaleUpdate,
@@ -138,7 +139,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   const parties = { sourceClientId: input.sourceClientId, targetClientId: input.targetClientId };
   if (!entity) {
     const facts = input.facts ?? (await store.loadConnectionFacts(parties));
-    const rules = pinned(input.ruleSet ?? (await store.loadActiveRuleSet()));
+    const rules = pinned(await inputRuleSet(input, () => store.loadActiveRuleSet()));
     if (input.resume) {
       entity = ConnectionEntity.resume(input, facts, input.resume, workflowId, rules);
       recordedVersion = entity.currentVersion;
@@ -191,6 +192,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       ...input,
       facts: entity.currentFacts,
       ruleSet: entity.ruleSet,
+      ruleSetVersion: undefined, // the continued run carries its rule set in full (it may have been upgraded)
       resume: { ...entity.toResume(), answeredUpdates: answered.toCarry() },
     });
   }

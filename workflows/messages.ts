@@ -21,10 +21,12 @@ export interface ConnectionWorkflowInput {
   /** URL only; the secret stays (encrypted) in Postgres and never enters workflow history. */
   callbackUrl?: string | null;
   /**
-   * The rule set this connection is pinned to (its `hash` is the version). The API passes the
-   * active one; without it the workflow reads the active one by an activity at start.
+   * The rule set this connection is pinned to, in full (its `hash` is the version) — or, instead,
+   * `ruleSetVersion`: a published version, read at start (the API passes the active one's). With
+   * neither, the workflow reads the active one at start.
    */
   ruleSet?: CompiledRuleSet;
+  ruleSetVersion?: string;
   /** Overrides the rule set's invitation TTL, in milliseconds (callers going to Temporal directly). */
   invitationTtlMs?: number;
   /** Facts, when the caller already has them; otherwise loaded by an activity at start. */

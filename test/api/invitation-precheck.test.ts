@@ -140,7 +140,7 @@ describe('an invitation that passes the pre-check', () => {
       targetClientId: target.id,
       offerAccess: false,
       callbackUrl: null,
-      ruleSet: expect.objectContaining({ format: 1, hash: description.typedSearchAttributes.get(searchAttributes.RuleSetVersion) }),
+      ruleSetVersion: description.typedSearchAttributes.get(searchAttributes.RuleSetVersion),
       facts: {
         source: { clientId: source.id, name: 'Morgenpost', moduleActive: true, language: 'de' },
         target: { clientId: target.id, name: 'Abendblatt', moduleActive: true },

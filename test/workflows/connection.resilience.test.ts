@@ -91,6 +91,15 @@ describe('direct starts that cannot work fail the run, visibly, instead of retry
     expect(await failureOf(handle)).toMatchObject({ type: 'INVALID_REQUEST', message: expect.stringContaining('facts.source') });
   });
 
+  test('a rule set version nobody published is INVALID_REQUEST, and so are a version and a rule set together', async () => {
+    const [a, b] = await pair();
+    const unknown = await start({ connectionId: randomUUID(), sourceClientId: a.id, targetClientId: b.id, offerAccess: true, ruleSetVersion: 'f'.repeat(64) });
+    expect(await failureOf(unknown)).toMatchObject({ type: 'INVALID_REQUEST', message: expect.stringContaining(`${'f'.repeat(64)} was never published`) });
+    const [c, d] = await pair();
+    const both = await start({ connectionId: randomUUID(), sourceClientId: c.id, targetClientId: d.id, offerAccess: true, ruleSetVersion: 'f'.repeat(64), ruleSet: {} as never });
+    expect(await failureOf(both)).toMatchObject({ type: 'INVALID_REQUEST', message: expect.stringContaining('not both') });
+  });
+
   test('well-shaped facts of clients that do not exist: the database refuses the row for good, and the run fails saying so', async () => {
     const party = (clientId: string) => ({ clientId, name: 'Ghost', email: 'ghost@example.test', language: 'en', contractingCompanyId: 'NOCOMPANY', moduleActive: true });
     const [source, target] = ['GHOSTSOURCE000000001', 'GHOSTTARGET000000002'];

@@ -38,7 +38,7 @@ async function events(workflowId: string): Promise<string[]> {
 // local activity's marker), the search attributes that changed written, and the update completed.
 const command = ['task', 'UPDATE_ACCEPTED', 'MARKER_RECORDED', 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES', 'UPDATE_COMPLETED'];
 
-test('a standard lifecycle (invite → accept → offer access off → block): 32 events, one workflow task per command', async () => {
+test('a standard lifecycle (invite → accept → offer access off → block): 33 events, one workflow task per command', async () => {
   const invited = await send(world.source.apiKey, 'POST', '/v1/connections', { targetClientId: world.stranger.id, offerAccess: true });
   expect(invited.statusCode, invited.body).toBe(201);
   const c = invited.json();
@@ -50,15 +50,15 @@ test('a standard lifecycle (invite → accept → offer access off → block): 3
   expect(history).toEqual([
     // The invitation is started with its update (one round trip); the start carries memo and
     // search attributes, so the first record writes none. The patch marker and its search
-    // attribute; the expiry timer.
+    // attribute; the pinned rule set read by version (a marker), the record, the expiry timer.
     'STARTED', 'task', 'MARKER_RECORDED', 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
-    'UPDATE_ACCEPTED', 'MARKER_RECORDED', 'TIMER_STARTED', 'UPDATE_COMPLETED',
+    'UPDATE_ACCEPTED', 'MARKER_RECORDED', 'MARKER_RECORDED', 'TIMER_STARTED', 'UPDATE_COMPLETED',
     // accept: the expiry timer is cancelled.
     'task', 'UPDATE_ACCEPTED', 'TIMER_CANCELED', ...command.slice(2),
     ...command, // offer access off
     ...command, // block
   ]);
-  expect(history.join(' ').replaceAll('task', 'a b c').split(' ')).toHaveLength(32);
+  expect(history.join(' ').replaceAll('task', 'a b c').split(' ')).toHaveLength(33);
 });
 
 test('a purchase: 12 events in two workflow tasks, the sale one activity', async () => {
@@ -109,12 +109,19 @@ test('an operator reads a run at a glance: current details, the rule set in the 
   expect(await description.staticSummary()).toBe('Fremdblatt invites Morgenpost');
 
   const history = await handle.fetchHistory();
+  // The input names the rule set by version: the UI opens on a few lines, not the compiled set.
+  const converter = stack.engine.client.options.loadedDataConverter.payloadConverter;
+  const input = converter.fromPayload<Record<string, unknown>>(history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!);
+  expect(input).toMatchObject({ connectionId: c.id, ruleSetVersion: description.memo!.ruleSetVersion });
+  expect(input).not.toHaveProperty('ruleSet');
   const summaries = await Promise.all(
     (history.events ?? []).filter((e) => e.userMetadata?.summary).map(async (e) => stack.engine.client.options.loadedDataConverter.payloadConverter.fromPayload<string>(e.userMetadata!.summary!)),
   );
   const expires = `invitation expires ${c.expiresAt.slice(0, 10)}`;
+  const version = description.memo!.ruleSetVersion as string;
   expect(summaries).toEqual([
     'Fremdblatt invites Morgenpost', // the start
+    `read rule set ${version.slice(0, 12)}`,
     'record invite → invited; mail → Morgenpost',
     expires, // the timer, started
     expires, // and cancelled by the acceptance

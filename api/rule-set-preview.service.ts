@@ -3,10 +3,11 @@
  * preview`): the draft is checked as for publishing, then evaluated — pure rule functions only —
  * against the read model: open connections and open carts compared with the rule set each is
  * pinned to (what publishing *and* upgrading them changes), the mails and timers new connections
- * would get compared with the active rule set (publishing alone), and the PAYMENT rows of a recent
- * window re-shared by the draft's payout rules. Pages by id, one page in memory at a time, within a
+ * would get compared with the active rule set (publishing alone), and the payout rows of a recent
+ * window (sales and renewals, less refunds and chargebacks) re-shared by the draft's payout rules. Pages by id, one page in memory at a time, within a
  * time budget; past it the answer says `partial`. Nothing is published and no workflow is asked:
- * the only write is the stored answer, so that a publish can name it.
+ * the only write is what a publish naming the preview checks (its draft, the active version it was
+ * compared with, whether it was complete), kept 30 days.
  */
 import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
@@ -128,7 +129,10 @@ export async function previewRuleSet(db: Kysely<Database>, source: string, file:
     changes: diffRuleSets(active, loaded.ruleSet),
     warnings: loaded.warnings,
   };
-  await insertPreview(db, { id: result.previewId, version: result.version, result, createdBy: options.actor.principal });
+  await insertPreview(db, {
+    id: result.previewId, createdBy: options.actor.principal, version: result.version, activeVersion: result.activeVersion, partial,
+    counts: { ...scanned, connectionChanges: connections.length, cartChanges: carts.length, payoutLines: result.payouts.length },
+  });
   return result;
 }
 

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { appendAuditEntry } from '../db/audit.repository.ts';
-import { getCompiledRuleSet, getPreviewVersion, pinnedTo } from '../db/rule-set-preview.repository.ts';
-import { activateRuleSet, getActiveCompiledRuleSet, getRuleSet, publishRuleSet } from '../db/rule-set.repository.ts';
+import { getCompiledRuleSet, getPreview, pinnedTo, PREVIEW_RETENTION_DAYS } from '../db/rule-set-preview.repository.ts';
+import { activateRuleSet, getActiveCompiledRuleSet, getActiveRuleSetVersion, getRuleSet, publishRuleSet } from '../db/rule-set.repository.ts';
 import type { Database } from '../db/schema.ts';
 import { SYSTEM_ACTOR, type AuditActor } from '../domain/audit.ts';
 import { formatRulesError, type RulesError } from '../rules/errors.ts';
@@ -32,6 +32,13 @@ export class PreviewNotFoundError extends Error {}
 export class PreviewMismatchError extends Error {
   constructor(readonly previewVersion: string, readonly draftVersion: string) {
     super(`the preview is of version ${previewVersion}, this rule set is version ${draftVersion}: preview this text before publishing it`);
+  }
+}
+
+/** A publish named a preview that no longer tells what publishing does (partial, or made against another active version). */
+export class PreviewStaleError extends Error {
+  constructor(readonly rule: 'preview-complete' | 'preview-current', message: string) {
+    super(message);
   }
 }
 
@@ -60,9 +67,15 @@ export async function publishRuleSetSource(
   const loaded = loadPublishableRuleSet(source, { file });
   if (!loaded.ok) throw new RuleSetRejectedError(loaded.errors);
   if (options.previewId !== undefined) {
-    const previewed = await getPreviewVersion(db, options.previewId);
-    if (previewed === undefined) throw new PreviewNotFoundError(`no preview ${options.previewId}`);
-    if (previewed !== loaded.ruleSet.hash) throw new PreviewMismatchError(previewed, loaded.ruleSet.hash);
+    const previewed = await getPreview(db, options.previewId);
+    if (previewed === undefined) throw new PreviewNotFoundError(`no preview ${options.previewId} (previews are kept ${PREVIEW_RETENTION_DAYS} days)`);
+    if (previewed.version !== loaded.ruleSet.hash) throw new PreviewMismatchError(previewed.version, loaded.ruleSet.hash);
+    // What the preview showed must still be what publishing does: complete, and against the version it replaces.
+    if (previewed.partial) throw new PreviewStaleError('preview-complete', 'the preview ran out of time and covers only part of the read model: preview again with a larger budget');
+    const active = (await getActiveRuleSetVersion(db)) ?? null;
+    if (previewed.activeVersion !== active) {
+      throw new PreviewStaleError('preview-current', `the preview compared the draft with version ${previewed.activeVersion ?? 'none'}, but ${active ?? 'none'} is active now: preview again`);
+    }
   }
   const { previousVersion } = await publishRuleSet(db, { version: loaded.ruleSet.hash, name: loaded.ruleSet.name, source, compiled: loaded.ruleSet }, actor);
   const previous = previousVersion === null ? null : ((await getCompiledRuleSet(db, previousVersion)) ?? null);

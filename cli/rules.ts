@@ -17,7 +17,7 @@ import type { CompiledRuleSet } from '../rules/model.ts';
 import type { Config } from '../runtime/config.ts';
 import { previewRuleSet, type PreviewResult } from '../api/rule-set-preview.service.ts';
 import {
-  activateRuleSetVersion, DEFAULT_RULES_FILE, PreviewMismatchError, PreviewNotFoundError, publishRuleSetSource, RuleSetNotFoundError,
+  activateRuleSetVersion, DEFAULT_RULES_FILE, PreviewMismatchError, PreviewNotFoundError, PreviewStaleError, publishRuleSetSource, RuleSetNotFoundError,
   RuleSetRejectedError, upgradeToActiveRuleSet,
 } from '../api/rule-set.service.ts';
 import { getActiveCompiledRuleSet } from '../db/rule-set.repository.ts';
@@ -146,7 +146,7 @@ async function publish(config: Config, file: string, previewId?: string): Promis
       printChanges(published.changes);
       return 0;
     } catch (err) {
-      if (err instanceof PreviewNotFoundError || err instanceof PreviewMismatchError) {
+      if (err instanceof PreviewNotFoundError || err instanceof PreviewMismatchError || err instanceof PreviewStaleError) {
         out(`${file}: ${err.message}; nothing was published`);
         return 1;
       }
@@ -174,19 +174,22 @@ async function preview(config: Config, file: string): Promise<number> {
 
 function printPreview(r: PreviewResult): void {
   out(`preview ${r.previewId} of "${r.name}" (${r.version.slice(0, 12)})${r.partial ? ' — PARTIAL: the time budget ran out' : ''}`);
-  out(`read ${r.scanned.connections} open connection(s), ${r.scanned.carts} open cart(s), ${r.scanned.payments} payment(s) since ${r.payoutWindow.from}`);
+  out(`read ${r.scanned.connections} open connection(s), ${r.scanned.carts} open cart(s), ${r.scanned.payments} payout row(s) since ${r.payoutWindow.from}`);
   out(`\nagainst the active version ${r.activeVersion?.slice(0, 12) ?? '(none)'}, for new connections and sales:`);
   printChanges(r.changes);
   const verdicts = (title: string, list: PreviewResult['connections']) => {
     out(`\n${title} (after \`ccx rules upgrade\`): ${list.length} change(s)`);
-    for (const v of list) out(`  ${v.id} ${v.event}: ${v.verdict}${v.verdict === 'refused' ? ` by ${v.rule} (${v.code}): ${v.message}` : ` (was refused by ${v.rule})`}`);
+    for (const v of list) {
+      const when = v.applies === 'next' ? 'next' : 'already taken, would not be let in today';
+      out(`  ${v.id} ${v.event} (${when}): ${v.verdict}${v.verdict === 'refused' ? ` by ${v.rule} (${v.code}): ${v.message}` : ` (was refused by ${v.rule})`}`);
+    }
   };
   verdicts('open connections', r.connections);
   verdicts('open carts', r.carts);
   out(`\npayout shares, ${r.payoutWindow.from} – ${r.payoutWindow.to} (minor units):`);
   if (r.payouts.length === 0) out('  no payments in the window');
   for (const p of r.payouts) {
-    out(`  ${p.sourceClientId} ← ${p.connectedClientId} ${p.currency}: ${p.currentShareMinor} → ${p.draftShareMinor} (${p.rows} row(s)${p.refusedRows ? `, ${p.refusedRows} refused by the draft` : ''})`);
+    out(`  ${p.sourceClientId} ← ${p.connectedClientId} ${p.currency}: ${p.currentShareMinor} → ${p.draftShareMinor} (${p.rows} row(s)${p.reversalRows ? `, ${p.reversalRows} refund(s)/chargeback(s) taken back` : ''}${p.refusedRows ? `, ${p.refusedRows} refused by the draft` : ''})`);
   }
   out(`\npublish exactly this text with: ccx rules publish <file> --preview ${r.previewId}`);
 }

@@ -88,13 +88,12 @@ export async function paymentsPage(
     .innerJoin('clients as s', 's.id', 'p.source_client_id')
     .innerJoin('clients as t', 't.id', 'p.connected_client_id')
     .select([
-      'p.id', 'p.source_client_id', 'p.connected_client_id', 'p.connection_id', 'p.offer_id', 'p.amount_minor', 'p.currency', 'p.share_minor',
+      'p.id', 'p.type', 'p.source_client_id', 'p.connected_client_id', 'p.connection_id', 'p.offer_id', 'p.amount_minor', 'p.currency', 'p.share_minor',
       'c.callback_url', 'o.order_id', 'o.customer_id', 'o.payment_method', 'o.currency as order_currency', 'o.items as order_items',
       'f.title as offer_title', 'f.price_minor as offer_price', 'f.currency as offer_currency', 'f.owner_client_id',
       's.name as s_name', 's.email as s_email', 's.language as s_language', 's.contracting_company_id as s_company',
       't.name as t_name', 't.email as t_email', 't.language as t_language', 't.contracting_company_id as t_company',
     ])
-    .where('p.type', '=', 'PAYMENT')
     .where('p.created_at', '>=', window.from)
     .where('p.created_at', '<', window.to);
   if (afterId !== null) q = q.where('p.id', '>', afterId);
@@ -102,6 +101,7 @@ export async function paymentsPage(
   // A sale needed the module on for both parties (authorizeSale): that is the fact it was shared under.
   return rows.map((r) => ({
     rowId: r.id,
+    type: r.type as PreviewPayment['type'],
     sourceClientId: r.source_client_id,
     connectedClientId: r.connected_client_id,
     connectionId: r.connection_id,
@@ -129,13 +129,35 @@ export async function getCompiledRuleSet(db: Kysely<Database>, version: string):
   return row?.compiled as CompiledRuleSet | undefined; // stored by publishRuleSet from a checked CompiledRuleSet
 }
 
-export async function insertPreview(db: Kysely<Database>, p: { id: string; version: string; result: unknown; createdBy: string }): Promise<void> {
-  await db.insertInto('rule_set_previews').values({ id: p.id, version: p.version, result: JSON.stringify(p.result), created_by: p.createdBy }).execute();
+/** What a publish naming a preview needs of it (the answer itself went to the caller). */
+export interface StoredPreview {
+  version: string;
+  activeVersion: string | null;
+  partial: boolean;
+  /** How many entries each list had, and what was scanned: enough to tell what was decided on. */
+  counts: Record<string, number>;
 }
 
-export async function getPreviewVersion(db: Kysely<Database>, id: string): Promise<string | undefined> {
-  const row = await db.selectFrom('rule_set_previews').select('version').where('id', '=', id).executeTakeFirst();
-  return row?.version;
+/** Days a preview can be named by a publish; older ones are deleted as new ones are made. */
+export const PREVIEW_RETENTION_DAYS = 30;
+
+export async function insertPreview(db: Kysely<Database>, p: { id: string; createdBy: string } & StoredPreview): Promise<void> {
+  const { version, ...summary } = p;
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('rule_set_previews').where('created_at', '<', sql<Date>`now() - ${`${PREVIEW_RETENTION_DAYS} days`}::interval`).execute();
+    await trx
+      .insertInto('rule_set_previews')
+      .values({ id: p.id, version, result: JSON.stringify({ activeVersion: summary.activeVersion, partial: summary.partial, counts: summary.counts }), created_by: p.createdBy })
+      .execute();
+  });
+}
+
+export async function getPreview(db: Kysely<Database>, id: string): Promise<StoredPreview | undefined> {
+  const row = await db.selectFrom('rule_set_previews').select(['version', 'result']).where('id', '=', id).executeTakeFirst();
+  if (!row) return undefined;
+  // Rows from before the summary held the whole answer, which has the same three fields.
+  const result = row.result as { activeVersion?: string | null; partial?: boolean; counts?: Record<string, number> };
+  return { version: row.version, activeVersion: result.activeVersion ?? null, partial: result.partial ?? false, counts: result.counts ?? {} };
 }
 
 /** Open connections and carts pinned to `version`: a count each and the first `limit` ids. */

@@ -37,6 +37,8 @@ export interface PreviewCart {
 
 export interface PreviewPayment {
   rowId: string;
+  /** PAYMENT (sales and renewals) adds to a pair's sums; REFUND and LOSS (chargebacks) take back. */
+  type: 'PAYMENT' | 'REFUND' | 'LOSS';
   sourceClientId: string;
   connectedClientId: string;
   connectionId: string;
@@ -64,13 +66,20 @@ export interface VerdictChange {
   message: string | null;
   /** The version it is compared with: the one the connection or cart is pinned to. */
   ruleSetVersion: string | null;
+  /**
+   * `next`: an event still ahead of it (an invitation's accept, a draft cart's items and
+   * activation) — upgrading it changes what happens. `admission`: a step it already took (an open
+   * connection's invitation, an active cart's activation) — it stays as it is, but the draft would
+   * not let it in like this today.
+   */
+  applies: 'next' | 'admission';
 }
 
-function compare(id: string, event: GuardEvent, version: string | null, current: GuardVerdict, draft: GuardVerdict): VerdictChange | null {
+function compare(id: string, event: GuardEvent, applies: VerdictChange['applies'], version: string | null, current: GuardVerdict, draft: GuardVerdict): VerdictChange | null {
   if (current.allowed && draft.allowed) return null;
   if (!current.allowed && !draft.allowed && current.rule === draft.rule) return null;
-  if (draft.allowed) return { id, event, verdict: 'allowed', rule: (current as { rule: string }).rule, code: null, message: null, ruleSetVersion: version };
-  return { id, event, verdict: 'refused', rule: draft.rule, code: draft.code, message: draft.message, ruleSetVersion: version };
+  if (draft.allowed) return { id, event, verdict: 'allowed', rule: (current as { rule: string }).rule, code: null, message: null, ruleSetVersion: version, applies };
+  return { id, event, verdict: 'refused', rule: draft.rule, code: draft.code, message: draft.message, ruleSetVersion: version, applies };
 }
 
 /**
@@ -82,13 +91,13 @@ export function connectionChanges(c: PreviewConnection, current: RulesEvaluator,
   const changes: VerdictChange[] = [];
   const push = (change: VerdictChange | null) => change && changes.push(change);
   const invite = invitationFacts({ connectionId: c.id, source: c.source, target: c.target, offerAccess: c.offerAccess, hasCallback: c.hasCallback });
-  push(compare(c.id, 'connection.invite', c.ruleSetVersion, current.checkGuards('connection.invite', invite), draft.checkGuards('connection.invite', invite)));
+  push(compare(c.id, 'connection.invite', 'admission', c.ruleSetVersion, current.checkGuards('connection.invite', invite), draft.checkGuards('connection.invite', invite)));
   if (c.status === 'invited') {
     const connection: ConnectionRuleFacts = { id: c.id, status: c.status, offerAccess: c.offerAccess, hasCallback: c.hasCallback, blockedBy: c.blockedBy ?? '' };
     const facts: GuardFacts['connection.accept'] = {
       source: clientFacts(c.source), target: clientFacts(c.target), connection, actor: { id: c.targetClientId, role: 'target' },
     };
-    push(compare(c.id, 'connection.accept', c.ruleSetVersion, current.checkGuards('connection.accept', facts), draft.checkGuards('connection.accept', facts)));
+    push(compare(c.id, 'connection.accept', 'next', c.ruleSetVersion, current.checkGuards('connection.accept', facts), draft.checkGuards('connection.accept', facts)));
   }
   return changes;
 }
@@ -97,13 +106,15 @@ export function connectionChanges(c: PreviewConnection, current: RulesEvaluator,
 export function cartChanges(cart: PreviewCart, current: RulesEvaluator, draft: RulesEvaluator): VerdictChange[] {
   const facts = { seller: clientFacts(cart.seller), cart: cartFacts(cart, cart.items) };
   const events: GuardEvent[] = cart.status === 'draft' ? ['cart.setItems', 'cart.activate'] : ['cart.activate'];
-  return events.flatMap((event) => compare(cart.id, event, cart.ruleSetVersion, current.checkGuards(event, facts as never), draft.checkGuards(event, facts as never)) ?? []);
+  const applies = cart.status === 'draft' ? 'next' : 'admission';
+  return events.flatMap((event) => compare(cart.id, event, applies, cart.ruleSetVersion, current.checkGuards(event, facts as never), draft.checkGuards(event, facts as never)) ?? []);
 }
 
 /**
- * The share the draft would have given one PAYMENT row: the draft's payout rules over the sale's
+ * The share the draft would have given one payout row: the draft's payout rules over the sale's
  * facts (the connection as it was when it authorized the sale: active, offer access on), applied
- * to the row's amount — a renewal keeps its order's basis points, like the product does.
+ * to the row's amount — a renewal, refund or chargeback keeps its order's basis points, like the
+ * product does.
  */
 export function draftShare(p: PreviewPayment, owners: ReadonlyMap<string, string>, draft: RulesEvaluator): { ok: true; shareMinor: number } | { ok: false; rule: string; error: string } {
   const items = p.order.items.map((i) => {
@@ -131,11 +142,13 @@ export interface PayoutLine {
   sourceClientId: string;
   connectedClientId: string;
   currency: string;
-  /** The shares recorded (the rules in force when each sale happened). */
+  /** The shares recorded (the rules in force when each sale happened), net of refunds and chargebacks. */
   currentShareMinor: number;
-  /** The shares the draft would have given; a row whose draft rule fails counts 0 here and in `refusedRows`. */
+  /** The shares the draft would have given, net; a row whose draft rule fails counts 0 here and in `refusedRows`. */
   draftShareMinor: number;
   rows: number;
+  /** Of `rows`, the refunds and chargebacks (taken back from both sums). */
+  reversalRows: number;
   /** Rows the draft's payout rules fail for: the product would have refused those sales. */
   refusedRows: number;
 }
@@ -148,12 +161,14 @@ export class PayoutSums {
     const key = `${p.sourceClientId}|${p.connectedClientId}|${p.currency}`;
     let line = this.lines.get(key);
     if (!line) {
-      line = { sourceClientId: p.sourceClientId, connectedClientId: p.connectedClientId, currency: p.currency, currentShareMinor: 0, draftShareMinor: 0, rows: 0, refusedRows: 0 };
+      line = { sourceClientId: p.sourceClientId, connectedClientId: p.connectedClientId, currency: p.currency, currentShareMinor: 0, draftShareMinor: 0, rows: 0, reversalRows: 0, refusedRows: 0 };
       this.lines.set(key, line);
     }
+    const sign = p.type === 'PAYMENT' ? 1 : -1;
     line.rows += 1;
-    line.currentShareMinor += p.shareMinor;
-    if (draft.ok) line.draftShareMinor += draft.shareMinor;
+    if (sign < 0) line.reversalRows += 1;
+    line.currentShareMinor += sign * p.shareMinor;
+    if (draft.ok) line.draftShareMinor += sign * draft.shareMinor;
     else line.refusedRows += 1;
   }
 

@@ -4,7 +4,8 @@
  * a quarter across contracting companies with a callback), 5,000 open carts and 10,000 recent
  * PAYMENT rows — then runs `previewRuleSet` with a stricter draft and other payout shares in a
  * child process of its own and prints that process's wall time and peak RSS (`maxRSS`), so the
- * figures are the preview's alone. No Temporal: the preview asks no workflow.
+ * figures are the preview's alone, and exits 1 when the answer is partial or beyond 60 s or
+ * 512 MiB (issue 15). No Temporal: the preview asks no workflow.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx scripts/preview-scale.ts [100000]
  */
@@ -100,6 +101,15 @@ try {
   const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--measure', url.toString()], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (child.status !== 0) throw new Error(`the preview failed:\n${child.stderr}`);
   process.stdout.write(`preview: ${child.stdout}`);
+  // Issue 15's bound for 100,000 connections: a complete answer within 60 s and 512 MiB.
+  const measured = JSON.parse(child.stdout) as { seconds: number; maxRssMiB: number; partial: boolean };
+  const missed = [
+    measured.partial && 'the answer is partial',
+    measured.seconds > 60 && `${measured.seconds} s > 60 s`,
+    measured.maxRssMiB > 512 && `${measured.maxRssMiB} MiB > 512 MiB`,
+  ].filter(Boolean);
+  process.stdout.write(missed.length === 0 ? 'within bounds: complete, ≤ 60 s, ≤ 512 MiB\n' : `OUT OF BOUNDS: ${missed.join('; ')}\n`);
+  process.exitCode = missed.length === 0 ? 0 : 1;
 } finally {
   await handle.close();
   const cleanup = openDatabase(base);

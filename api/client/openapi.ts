@@ -1645,7 +1645,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description RULE_SET_INVALID: the rule set has errors (details.errors, each with line and column); RULE_REJECTED (details.rule = preview-matches-draft): not the text previewed. Nothing was published */
+                /** @description RULE_SET_INVALID: the rule set has errors (details.errors, each with line and column); RULE_REJECTED (details.rule = preview-matches-draft: not the text previewed; preview-complete: the preview was partial; preview-current: another version became active since the preview). Nothing was published */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1758,6 +1758,11 @@ export interface paths {
                                 message: string | null;
                                 /** @description the version it is pinned to, compared with the draft */
                                 ruleSetVersion: string | null;
+                                /**
+                                 * @description next: an event still ahead of it (upgrading changes what happens); admission: a step it already took (it stays, but the draft would not let it in like this today)
+                                 * @enum {string}
+                                 */
+                                applies: "next" | "admission";
                             }[];
                             carts: {
                                 /** @description the connection or cart */
@@ -1775,6 +1780,11 @@ export interface paths {
                                 message: string | null;
                                 /** @description the version it is pinned to, compared with the draft */
                                 ruleSetVersion: string | null;
+                                /**
+                                 * @description next: an event still ahead of it (upgrading changes what happens); admission: a step it already took (it stays, but the draft would not let it in like this today)
+                                 * @enum {string}
+                                 */
+                                applies: "next" | "admission";
                             }[];
                             mails: {
                                 event: string;
@@ -1798,6 +1808,8 @@ export interface paths {
                                 currentShareMinor: number;
                                 draftShareMinor: number;
                                 rows: number;
+                                /** @description of rows, refunds and chargebacks: taken back from both sums */
+                                reversalRows: number;
                                 /** @description rows the draft's payout rules fail for (counted 0 in draftShareMinor) */
                                 refusedRows: number;
                             }[];

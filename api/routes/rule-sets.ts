@@ -12,7 +12,7 @@ import { ErrorCode } from '../../domain/errors.ts';
 import { isUuid } from '../../domain/ids.ts';
 import { previewRuleSet, PREVIEW_DEFAULTS } from '../rule-set-preview.service.ts';
 import {
-  activateRuleSetVersion, PreviewMismatchError, PreviewNotFoundError, publishRuleSetSource, RuleSetNotFoundError, RuleSetRejectedError,
+  activateRuleSetVersion, PreviewMismatchError, PreviewNotFoundError, PreviewStaleError, publishRuleSetSource, RuleSetNotFoundError, RuleSetRejectedError,
 } from '../rule-set.service.ts';
 import type { RulesError, RulesWarning } from '../../rules/errors.ts';
 import { actorOf, authenticateRoutes } from '../auth.ts';
@@ -59,6 +59,7 @@ const VerdictChange = z.object({
   code: z.string().nullable(),
   message: z.string().nullable(),
   ruleSetVersion: z.string().nullable().describe('the version it is pinned to, compared with the draft'),
+  applies: z.enum(['next', 'admission']).describe('next: an event still ahead of it (upgrading changes what happens); admission: a step it already took (it stays, but the draft would not let it in like this today)'),
 });
 const Preview = z.object({
   previewId: z.string(),
@@ -74,7 +75,8 @@ const Preview = z.object({
   payoutWindow: z.object({ from: z.string(), to: z.string() }),
   payouts: z.array(z.object({
     sourceClientId: z.string(), connectedClientId: z.string(), currency: z.string(), currentShareMinor: z.number().int(), draftShareMinor: z.number().int(),
-    rows: z.number().int(), refusedRows: z.number().int().describe("rows the draft's payout rules fail for (counted 0 in draftShareMinor)"),
+    rows: z.number().int(), reversalRows: z.number().int().describe('of rows, refunds and chargebacks: taken back from both sums'),
+    refusedRows: z.number().int().describe("rows the draft's payout rules fail for (counted 0 in draftShareMinor)"),
   })),
   changes: Changes,
   warnings: z.array(Located),
@@ -132,7 +134,7 @@ export function ruleSetRoutes(deps: { db: Kysely<Database> }) {
           response: {
             201: Published,
             404: refusal('NOT_FOUND: the preview named by `preview` does not exist'),
-            422: refusal('RULE_SET_INVALID: the rule set has errors (details.errors, each with line and column); RULE_REJECTED (details.rule = preview-matches-draft): not the text previewed. Nothing was published'),
+            422: refusal('RULE_SET_INVALID: the rule set has errors (details.errors, each with line and column); RULE_REJECTED (details.rule = preview-matches-draft: not the text previewed; preview-complete: the preview was partial; preview-current: another version became active since the preview). Nothing was published'),
           },
         },
         onRequest: yamlOnly,
@@ -147,6 +149,7 @@ export function ruleSetRoutes(deps: { db: Kysely<Database> }) {
         } catch (err) {
           if (err instanceof PreviewNotFoundError) throw new ApiError(ErrorCode.NOT_FOUND, err.message);
           if (err instanceof PreviewMismatchError) throw fieldRuleRejected('preview-matches-draft', 'preview', `${err.message}; nothing was published`);
+          if (err instanceof PreviewStaleError) throw fieldRuleRejected(err.rule, 'preview', `${err.message}; nothing was published`);
           throw rejected(err, 'nothing was published');
         }
       },

@@ -60,7 +60,8 @@ let w: Awaited<ReturnType<typeof world>>;
 /**
  * Nord: A, B, C and the seller S; Fern: X. Open: A→B invited without offer access, A→S active,
  * C→S blocked, A→X invited across companies; C→B declined (final). S's carts: "Kombi" active
- * (own offer + A's), "Entwurf" draft, "Alt" archived. Two sales of A's offer through "Kombi".
+ * (own offer + A's), "Entwurf" draft, "Alt" archived. Two sales of A's offer through "Kombi", one
+ * partly refunded.
  */
 async function world() {
   const [a, b, c, s] = (await companyOverHttp(stack, ['Quelle', 'Bote', 'Kurier', 'Verkauf'])).clients as [HttpParty, HttpParty, HttpParty, HttpParty];
@@ -89,6 +90,8 @@ async function world() {
     ok(s, 'POST', `/v1/carts/${kombi.id}/purchases`, { orderId, customerId: 'KUNDE-1', paymentMethod: 'PAYPAL', currency: 'EUR', items: items.map(([offerId, amountMinor]) => ({ offerId, amountMinor })) }, 201);
   await sale('ORDER-1', [[own.id, 999], [ext.id, 1999]]); // A's share 1999 × 70 % = 1399.3 → 1399
   await sale('ORDER-2', [[ext.id, 120_000]]); // 84000
+  // A partial refund of it takes back 20000 × 70 % = 14000 (the order's basis points).
+  await ok(s, 'POST', '/v1/orders/ORDER-2/refunds', { refundId: 'REFUND-1', items: [{ offerId: ext.id, amountMinor: 20_000 }] }, 201);
   return { a, b, c, s, x, ab, as, cs, ax, cb, kombi, entwurf, alt, own };
 }
 
@@ -137,22 +140,23 @@ describe('impact preview', () => {
     const strict = await operator('POST', '/v1/rule-sets/preview', stricter);
     expect(strict.statusCode, strict.body).toBe(200);
     const p = strict.json();
-    expect(p).toMatchObject({ name: 'stricter', activeVersion: baseVersion, partial: false, scanned: { connections: 4, carts: 2, payments: 2 } });
+    expect(p).toMatchObject({ name: 'stricter', activeVersion: baseVersion, partial: false, scanned: { connections: 4, carts: 2, payments: 3 } });
     expect(p.previewId).toMatch(/^[0-9a-f-]{36}$/);
     expect(p.connections).toEqual([
       // A→B: without offer access the base refused accepting; the stricter draft no longer asks for it.
-      { id: w.ab.id, event: 'connection.accept', verdict: 'allowed', rule: 'accept-needs-offer-access', code: null, message: null, ruleSetVersion: baseVersion },
-      { id: w.ax.id, event: 'connection.invite', verdict: 'refused', rule: 'same-company-only', code: 'RULE_REJECTED', message: 'Quelle may only invite within its contracting company', ruleSetVersion: baseVersion },
-      { id: w.ax.id, event: 'connection.accept', verdict: 'refused', rule: 'accept-within-company-only', code: 'RULE_REJECTED', message: 'Fern may only accept within its contracting company', ruleSetVersion: baseVersion },
+      { id: w.ab.id, event: 'connection.accept', verdict: 'allowed', rule: 'accept-needs-offer-access', code: null, message: null, ruleSetVersion: baseVersion, applies: 'next' },
+      { id: w.ax.id, event: 'connection.invite', verdict: 'refused', rule: 'same-company-only', code: 'RULE_REJECTED', message: 'Quelle may only invite within its contracting company', ruleSetVersion: baseVersion, applies: 'admission' },
+      { id: w.ax.id, event: 'connection.accept', verdict: 'refused', rule: 'accept-within-company-only', code: 'RULE_REJECTED', message: 'Fern may only accept within its contracting company', ruleSetVersion: baseVersion, applies: 'next' },
     ]);
     expect(p.carts).toEqual([
-      { id: w.kombi.id, event: 'cart.activate', verdict: 'refused', rule: 'at-most-one-item', code: 'RULE_REJECTED', message: 'a cart sells one offer', ruleSetVersion: baseVersion },
-      { id: w.entwurf.id, event: 'cart.setItems', verdict: 'refused', rule: 'named-carts', code: 'RULE_REJECTED', message: 'give the cart a real name', ruleSetVersion: baseVersion },
+      { id: w.kombi.id, event: 'cart.activate', verdict: 'refused', rule: 'at-most-one-item', code: 'RULE_REJECTED', message: 'a cart sells one offer', ruleSetVersion: baseVersion, applies: 'admission' },
+      { id: w.entwurf.id, event: 'cart.setItems', verdict: 'refused', rule: 'named-carts', code: 'RULE_REJECTED', message: 'give the cart a real name', ruleSetVersion: baseVersion, applies: 'next' },
     ]);
     expect(p.timers).toEqual({ invitationTtl: { current: 'P30D', draft: 'P14D' } });
     expect(p.mails).toEqual([{ event: 'connection.block', current: 'mail "blocked" to the other party', draft: 'no mail' }]);
     expect(p.payouts).toEqual([
-      { sourceClientId: w.a.id, connectedClientId: w.s.id, currency: 'EUR', currentShareMinor: 85_399, draftShareMinor: 85_399, rows: 2, refusedRows: 0 },
+      // 1399 + 84000 − 14000 (the refund) under both: the stricter draft keeps the shares.
+      { sourceClientId: w.a.id, connectedClientId: w.s.id, currency: 'EUR', currentShareMinor: 71_399, draftShareMinor: 71_399, rows: 3, reversalRows: 1, refusedRows: 0 },
     ]);
     expect(p.changes.map((c: { area: string; rule?: string; event?: string; change: string }) => [c.area, c.change, c.event, c.rule])).toEqual([
       ['name', 'changed', undefined, undefined],
@@ -169,8 +173,8 @@ describe('impact preview', () => {
     expect(shares.statusCode, shares.body).toBe(200);
     expect(shares.json()).toMatchObject({ partial: false, connections: [], carts: [], mails: [], timers: { invitationTtl: { current: 'P30D', draft: 'P30D' } } });
     expect(shares.json().payouts).toEqual([
-      // 1999 × 25 % = 499.75 → 500; 120000 × 50 % = 60000
-      { sourceClientId: w.a.id, connectedClientId: w.s.id, currency: 'EUR', currentShareMinor: 85_399, draftShareMinor: 60_500, rows: 2, refusedRows: 0 },
+      // 1999 × 25 % = 499.75 → 500; 120000 × 50 % = 60000; the refund at the order's 50 %: −10000
+      { sourceClientId: w.a.id, connectedClientId: w.s.id, currency: 'EUR', currentShareMinor: 71_399, draftShareMinor: 50_500, rows: 3, reversalRows: 1, refusedRows: 0 },
     ]);
 
     expect(await databaseState()).toBe(dbBefore);
@@ -230,5 +234,23 @@ describe('publishing what was previewed, and rolling back', () => {
     expect((await operator('POST', `/v1/rule-sets/${baseVersion}/activate`)).json()).toMatchObject({ previousVersion: baseVersion, pinned: { connections: { count: 0 } } });
     expect((await operator('GET', '/v1/audit?action=rule-set.activated')).json().items).toHaveLength(audit.length);
     expect((await operator('POST', `/v1/rule-sets/${'0'.repeat(64)}/activate`)).statusCode).toBe(404);
+  });
+
+  test('a preview that no longer tells what publishing does is refused: a partial one, or one made before another version became active', async () => {
+    const partial = (await operator('POST', '/v1/rule-sets/preview?budgetMs=0', otherShares)).json();
+    expect(partial.partial).toBe(true);
+    const refused = await operator('POST', `/v1/rule-sets?preview=${partial.previewId}`, otherShares);
+    expect([refused.statusCode, refused.json().error.details]).toEqual([422, { rule: 'preview-complete', field: 'preview' }]);
+
+    const active = (await operator('GET', '/v1/rule-sets/active')).json().version as string;
+    const current = (await operator('POST', '/v1/rule-sets/preview', otherShares)).json();
+    expect(current).toMatchObject({ partial: false, activeVersion: active });
+    // Someone publishes another version after the preview was made.
+    const other = await operator('POST', '/v1/rule-sets', stricter);
+    expect(other.statusCode, other.body).toBe(201);
+    const stale = await operator('POST', `/v1/rule-sets?preview=${current.previewId}`, otherShares);
+    expect([stale.statusCode, stale.json().error.details]).toEqual([422, { rule: 'preview-current', field: 'preview' }]);
+    expect((await operator('GET', '/v1/rule-sets/active')).json().version).toBe(other.json().version); // nothing was published
+    expect((await operator('POST', `/v1/rule-sets/${active}/activate`)).statusCode).toBe(200);
   });
 });

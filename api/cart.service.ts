@@ -120,7 +120,7 @@ export async function createCart(
         args: [input],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        memo: { cartId: cart.cartId, ruleSetVersion: rules.ruleSet.hash },
+        memo: { cartId: cart.cartId, ruleSetVersion: rules.ruleSet.hash, ruleSetName: rules.ruleSet.name },
         typedSearchAttributes: [
           { key: searchAttributes.CartStatus, value: 'draft' },
           { key: searchAttributes.ClientId, value: cart.sellerClientId },

@@ -70,6 +70,8 @@ export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: s
   const loaded = purchaseFactsOf(context.parties, context.offers, { sellerClientId: p.sellerClientId, sourceClientIds, offerIds: external.map((i) => i.offerId) });
   const sellerName = context.parties.get(p.sellerClientId)?.name;
   if (sellerName === undefined) throw new ApiError(ErrorCode.UNAUTHENTICATED, 'the client of this key no longer exists');
+  // For the Temporal UI's summary: whose offers this sale shares.
+  const sourceNames = sourceClientIds.map((id) => context.parties.get(id)?.name ?? id).sort();
   const input: PurchaseWorkflowInput = {
     sellerClientId: p.sellerClientId,
     cartId: cart.id,
@@ -101,7 +103,7 @@ export async function purchase(deps: PurchaseServiceDeps, p: { sellerClientId: s
             { key: searchAttributes.PurchaseStatus, value: 'authorizing' },
             { key: searchAttributes.ClientId, value: p.sellerClientId },
           ],
-          staticSummary: `${sellerName}: order ${p.body.orderId}`,
+          staticSummary: `${sellerName}: order ${p.body.orderId}${sourceNames.length > 0 ? ` (shares with ${sourceNames.join(', ')})` : ''}`,
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -54,7 +54,8 @@ async function main(argv: string[]): Promise<number> {
       await runDemo({
         baseUrl: flag('--url') ?? process.env.CCX_API_URL ?? `http://127.0.0.1:${config.port}`,
         operatorKey,
-        temporalUi: process.env.CCX_TEMPORAL_UI_URL ?? `http://127.0.0.1:${config.temporal.devServerPort + 1000}`,
+        // The embedded dev server's UI unless the stack runs against a Temporal of its own.
+        temporalUi: process.env.CCX_TEMPORAL_UI_URL || (config.temporal.address ? undefined : `http://127.0.0.1:${config.temporal.devServerPort + 1000}`),
         namespace: config.temporal.namespace,
       });
       return 0;

@@ -10,8 +10,8 @@ import { ccxClient, type CcxClient } from '../api/client/index.ts';
 export interface DemoOptions {
   baseUrl: string;
   operatorKey: string;
-  /** The Temporal UI's base URL (the dev server's: its port + 1000), for the links at the end. */
-  temporalUi: string;
+  /** The Temporal UI's base URL (the dev server's: its port + 1000), for the links at the end; none: no links. */
+  temporalUi: string | undefined;
   namespace: string;
   log?: (line: string) => void;
 }
@@ -107,23 +107,42 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   await run('… a partial refund of the shared item', seller.api.POST('/v1/orders/{orderId}/refunds', { ...orderPath, body: { refundId: `${orderId}-r1`, items: [{ offerId: shared.id, amountMinor: 300 }] } }), 201, (m) => `${m.rows.length} REFUND row(s)`);
   await run('… and the next month\'s renewal', seller.api.POST('/v1/orders/{orderId}/payments', { ...orderPath, body: { paymentId: `${orderId}-p2`, items: [{ offerId: shared.id, amountMinor: 999 }] } }), 201, (m) => `${m.rows.length} PAYMENT row(s)`);
 
-  const payouts = (await source.api.GET('/v1/payouts')).data!.items;
+  /** A read the tables need: a clear error, not a TypeError, when the stack answers otherwise. */
+  async function read<T>(what: string, call: Answer<T>): Promise<T> {
+    const { data, error, response } = await call;
+    if (response.status !== 200 || data === undefined) throw new Error(`${what}: expected 200, got ${response.status} ${JSON.stringify(error ?? data)}`);
+    return data;
+  }
+  const names = new Map([[source.id, source.name], [seller.id, seller.name]]);
+  const named = (id: string) => names.get(id) ?? id;
+  const payouts = (await read('GET /v1/payouts', source.api.GET('/v1/payouts'))).items;
   log(`\nPayout list of ${source.name} (GET /v1/payouts)`);
   log(table(payouts.map((r) => ({ type: r.type, status: r.paidStatus, order: r.orderId, amount: money(r.amountMinor, r.currency), share: `${r.shareBasisPoints / 100} %`, 'share amount': money(r.shareMinor, r.currency) }))));
-  const summary = (await source.api.GET('/v1/payouts/summary')).data!.items;
+  const summary = (await read('GET /v1/payouts/summary', source.api.GET('/v1/payouts/summary'))).items;
   log(`\nSettlement statement (GET /v1/payouts/summary)`);
-  log(table(summary.map((l) => ({ source: l.sourceClientId, seller: l.connectedClientId, type: l.type, status: l.paidStatus, rows: String(l.count), amount: money(l.amountMinor, l.currency), share: money(l.shareMinor, l.currency) }))));
+  log(table(summary.map((l) => ({ source: named(l.sourceClientId), seller: named(l.connectedClientId), type: l.type, status: l.paidStatus, rows: String(l.count), amount: money(l.amountMinor, l.currency), share: money(l.shareMinor, l.currency) }))));
 
-  const ui = (query: string) => `${options.temporalUi}/namespaces/${encodeURIComponent(options.namespace)}/workflows?query=${encodeURIComponent(query)}`;
   const connectionId = `connection:${source.id}:${seller.id}`;
-  log('\nWhat the demo created');
-  log(`  machines page            ${options.baseUrl}/machines`);
-  log(`  the connection, live     ${options.baseUrl}/machines?id=${invited.id}  (with a party's or the viewer key)`);
-  log(`  the cart, live           ${options.baseUrl}/machines?id=${cart.id}`);
-  log(`  the connection           ${ui(`WorkflowId = '${connectionId}'`)}`);
-  log(`  ${seller.name}'s carts and purchases  ${ui(`ClientId = '${seller.id}'`)}`);
-  log(`  the purchase             ${ui(`OrderId = '${order.orderId}'`)}`);
-  log(`  every run of both clients ${ui(`SourceClientId = '${source.id}' OR ClientId = '${seller.id}'`)}`);
+  log('\nWhat the demo created (the live views ask for a key: your operator key, or a party\'s)');
+  const links: Array<[string, string]> = [
+    ['machines page', `${options.baseUrl}/machines`],
+    ['the connection, live', `${options.baseUrl}/machines?id=${invited.id}`],
+    ['the cart, live', `${options.baseUrl}/machines?id=${cart.id}`],
+  ];
+  const { temporalUi } = options;
+  if (temporalUi) {
+    const ui = (query: string) => `${temporalUi}/namespaces/${encodeURIComponent(options.namespace)}/workflows?query=${encodeURIComponent(query)}`;
+    links.push(
+      ['the connection in the Temporal UI', ui(`WorkflowId = '${connectionId}'`)],
+      [`${seller.name}'s carts and purchases`, ui(`ClientId = '${seller.id}'`)],
+      ['the purchase', ui(`OrderId = '${order.orderId}'`)],
+      ['all the demo\'s runs', ui(`SourceClientId = '${source.id}' OR ClientId = '${seller.id}'`)],
+    );
+  } else {
+    links.push(['Temporal UI', 'set CCX_TEMPORAL_UI_URL to get links to the runs']);
+  }
+  const width = Math.max(...links.map(([label]) => label.length));
+  for (const [label, url] of links) log(`  ${label.padEnd(width)}  ${url}`);
 }
 
 const money = (minor: number, currency: string) => `${(minor / 100).toFixed(2)} ${currency}`;

@@ -12,6 +12,7 @@ import {
   currentUpdateInfo,
   continueAsNew,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -41,9 +42,12 @@ import { refusalFailure } from './errors.ts';
 import { AnsweredUpdates } from './answered-updates.ts';
 import { historyLimitProblem } from './connection.input.ts';
 import { isRefusal, pinned, pinRules } from './pinned-rules.ts';
+import { cartDetails, cartRecordSummary } from './cart.details.ts';
 import { inputRuleSet, ruleSetInputProblem } from './rule-set-input.ts';
 
 const store = proxyActivities<CartActivities & Pick<ConnectionActivities, 'loadActiveRuleSet'>>(activityPresets.database);
+/** The record, with a line for the Temporal UI's event list ("record activate → active"). */
+const recorder = (summary: string) => proxyActivities<CartActivities>({ ...activityPresets.database, summary });
 
 export async function cartWorkflow(input: CartWorkflowInput): Promise<CartView> {
   const problem = cartInputProblem(input);
@@ -86,12 +90,16 @@ export async function cartWorkflow(input: CartWorkflowInput): Promise<CartView> 
     } else {
       const created = CartEntity.create(input, workflowId, new Date(), rules);
       entity = created.entity;
-      upsertMemo({ cartId: input.cartId, ruleSetVersion: rules.ruleSet.hash });
+      const memo = workflowInfo().memo ?? {};
+      if (memo.cartId !== input.cartId || memo.ruleSetVersion !== rules.ruleSet.hash || memo.ruleSetName !== rules.ruleSet.name) {
+        upsertMemo({ cartId: input.cartId, ruleSetVersion: rules.ruleSet.hash, ruleSetName: rules.ruleSet.name });
+      }
       await record(created.first);
     }
   }
   await readUnknownSources();
   ready = true;
+  setCurrentDetails(cartDetails(entity, input.seller.name)); // a continued run shows it from its start
 
   for (;;) {
     await condition(() => pending.length > 0 || entity!.unknownSources.length > 0 || entity!.isFinal || shouldContinueAsNew(input));
@@ -157,13 +165,14 @@ export async function cartWorkflow(input: CartWorkflowInput): Promise<CartView> 
   async function upgradeRules(ruleSet: CompiledRuleSet): Promise<CartView> {
     const t = entity!.upgradeRules(pinned(ruleSet), new Date());
     if (!t) return entity!.view();
-    upsertMemo({ ruleSetVersion: ruleSet.hash });
+    upsertMemo({ ruleSetVersion: ruleSet.hash, ruleSetName: ruleSet.name });
     await record(t);
     return t.view;
   }
 
   async function record(t: CartTransition): Promise<void> {
-    await store.recordCartTransition({ view: t.view });
+    await recorder(cartRecordSummary(t)).recordCartTransition({ view: t.view });
+    setCurrentDetails(cartDetails(entity!, input.seller.name));
     upsertSearchAttributes([
       { key: searchAttributes.CartStatus, value: entity!.status },
       { key: searchAttributes.ClientId, value: input.clientId },

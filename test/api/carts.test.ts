@@ -217,3 +217,36 @@ describe('carts and rule sets', () => {
     expect(refused.json().error).toMatchObject({ code: 'RULE_REJECTED', details: { rule: 'no-activation' } });
   });
 });
+
+describe('carts in the Temporal UI', () => {
+  test('current details, the rule set by name in the memo, a summary on each record, and an input that names the rule set by version', async () => {
+    const w = await world();
+    const cart = await activeCart(w);
+    await ok(w.source, 'POST', `/v1/connections/${w.connection.id}/block`);
+    await eventually(w, cart.id, 'suspended');
+    const handle = stack.engine.client.workflow.getHandle(cart.workflowId);
+
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toMatch(/^\*\*Abendblatt: Kombi\*\*: suspended, 2 item\(s\), 1 of them external/);
+    expect(metadata.currentDetails).toContain('unavailable: Partnerabo (mandatory)');
+    expect(metadata.currentDetails).toMatch(/rule set \*\*default\*\* [0-9a-f]{12} · version \d+/);
+    const description = await handle.describe();
+    expect(description.memo).toMatchObject({ cartId: cart.id, ruleSetName: 'default', ruleSetVersion: cart.ruleSetVersion });
+    expect(await description.staticSummary()).toBe('Abendblatt: Kombi');
+
+    const history = await handle.fetchHistory();
+    const converter = stack.engine.client.options.loadedDataConverter.payloadConverter;
+    const input = converter.fromPayload<Record<string, unknown>>(history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!);
+    expect(input).toMatchObject({ cartId: cart.id, ruleSetVersion: cart.ruleSetVersion });
+    expect(input).not.toHaveProperty('ruleSet');
+    const summaries = (history.events ?? []).filter((e) => e.userMetadata?.summary).map((e) => converter.fromPayload<string>(e.userMetadata!.summary!));
+    expect(summaries).toEqual([
+      'Abendblatt: Kombi', // the start
+      `read rule set ${cart.ruleSetVersion.slice(0, 12)}`,
+      'record create → draft',
+      'record availabilityChanged → draft', // its source's availability, read once it knows its sources
+      'record activate → active',
+      'record availabilityChanged → suspended',
+    ]);
+  });
+});

@@ -123,12 +123,12 @@ describe('purchases', () => {
     expect(rows.map((r) => r.movement_id)).toEqual([orderId, orderId]);
     expect(await ordersOf(w.seller, orderId)).toHaveLength(1);
 
-    // Operators find the run by order id and status; the summary names seller and order.
+    // Operators find the run by order id and status; the summary names seller, order and the sources it shares with.
     const description = await stack.engine.client.workflow.getHandle(purchaseWorkflowId(w.seller.id, orderId)).describe();
     expect(description.typedSearchAttributes.get(searchAttributes.PurchaseStatus)).toBe('recorded');
     expect(description.typedSearchAttributes.get(searchAttributes.OrderId)).toBe(orderId);
     expect(description.typedSearchAttributes.get(searchAttributes.ClientId)).toBe(w.seller.id);
-    expect(await description.staticSummary()).toBe(`Verkauf: order ${orderId}`);
+    expect(await description.staticSummary()).toBe(`Verkauf: order ${orderId} (shares with QuelleA, QuelleB)`);
   });
 
   test('the API passes the payout facts with the start; a direct start without them loads them and records the same', async () => {

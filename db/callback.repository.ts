@@ -38,6 +38,17 @@ export async function getCallback(db: Kysely<Database>, connectionId: string) {
   return db.selectFrom('connection_callbacks').selectAll().where('connection_id', '=', connectionId).executeTakeFirst();
 }
 
+/** The callbacks of several connections in one read (a claimed batch of deliveries). */
+export async function getCallbacks(db: Kysely<Database>, connectionIds: readonly string[]) {
+  if (connectionIds.length === 0) return new Map<string, { url: string; secret_enc: string | null }>();
+  const rows = await db
+    .selectFrom('connection_callbacks')
+    .select(['connection_id', 'url', 'secret_enc'])
+    .where('connection_id', '=', (eb) => eb.fn.any(eb.val([...new Set(connectionIds)])))
+    .execute();
+  return new Map(rows.map((r) => [r.connection_id, { url: r.url, secret_enc: r.secret_enc }]));
+}
+
 /** Forgets a callback stored for an invitation that never came to be (its start was refused). */
 export async function dropCallbackWithoutConnection(db: Kysely<Database>, connectionId: string): Promise<void> {
   await db
@@ -185,6 +196,26 @@ export interface AttemptOutcome {
  * The attempt's log line and the delivery's new state, in one transaction. An acknowledgement is
  * recorded even if the claim was lost meanwhile (it did arrive); anything else only under the claim.
  */
+/**
+ * Acknowledged deliveries and their log lines, many in one statement (the dispatcher's group
+ * commit: under load one write records what several attempts got). An acknowledgement is recorded
+ * even if the claim was lost meanwhile — it did arrive — exactly as `recordAttempt` does.
+ */
+export async function recordDeliveredMany(db: Kysely<Database>, acks: ReadonlyArray<{ deliveryId: string; attempt: number; at: Date; latencyMs: number; statusCode: number }>): Promise<void> {
+  if (acks.length === 0) return;
+  await sql`
+    with acked as (
+      select * from unnest(${acks.map((a) => a.deliveryId)}::uuid[], ${acks.map((a) => a.attempt)}::int[], ${acks.map((a) => a.at.toISOString())}::timestamptz[],
+        ${acks.map((a) => a.latencyMs)}::int[], ${acks.map((a) => a.statusCode)}::int[]) as a(id, attempt, at, latency_ms, status_code)
+    ), logged as (
+      insert into callback_attempts (delivery_id, attempt, at, latency_ms, status_code, error, outcome)
+      select id, attempt, at, latency_ms, status_code, null, 'delivered' from acked
+      on conflict (delivery_id, attempt) do nothing
+    )
+    update callback_deliveries d set state = 'delivered', delivered_at = now(), lease_token = null, lease_until = null, last_error = null
+    from acked where d.id = acked.id and d.state = 'pending'`.execute(db);
+}
+
 export async function recordAttempt(db: Kysely<Database>, delivery: CallbackDeliveryRow, token: string, a: AttemptOutcome): Promise<AttemptOutcome['outcome']> {
   return db.transaction().execute(async (trx) => {
     let outcome = a.outcome;

@@ -15,9 +15,10 @@ import type { Kysely } from 'kysely';
 import { decryptSecret, encryptSecret, needsReencryption, type Keyring } from '../api/secrets.ts';
 import {
   claimDueCallbacks,
-  getCallback,
+  getCallbacks,
   listCallbackSecrets,
   recordAttempt,
+  recordDeliveredMany,
   renewCallbackLease,
   replaceCallbackSecret,
   type AttemptOutcome,
@@ -25,6 +26,7 @@ import {
 } from '../db/callback.repository.ts';
 import type { Database } from '../db/schema.ts';
 import { CallbackSendError, postCallback, signatureHeader, type Resolve } from './callback-sender.ts';
+import { groupCommit } from './group-commit.ts';
 import { startOutboxLoop, throttled, untilRecorded, whileLeased } from './outbox-loop.ts';
 
 export interface CallbackDispatcherOptions {
@@ -66,10 +68,13 @@ export function startCallbackDispatcher(options: CallbackDispatcherOptions, log:
   const { db, queue, intervalMs = 500, leaseMs = 60_000, batch = 16 } = options;
   const quietLog = throttled(log, 60_000);
 
-  const attemptOnce = async (delivery: CallbackDeliveryRow): Promise<Omit<AttemptOutcome, 'attempt'>> => {
+  /** A claimed delivery with its connection's URL and secret as they are now (read with the claim). */
+  type Claimed = CallbackDeliveryRow & { callback: { url: string; secret_enc: string | null } | undefined };
+
+  const attemptOnce = async (delivery: Claimed): Promise<Omit<AttemptOutcome, 'attempt'>> => {
     const at = new Date();
     const fail = (error: string) => ({ at, latencyMs: 0, statusCode: null, error, outcome: 'retry' as const, delayMs: callbackRetryDelayMs(delivery.attempts) });
-    const callback = await getCallback(db, delivery.connection_id);
+    const { callback } = delivery;
     // Never sent unsigned: an invitation of the old gap waits for its source to set a secret.
     if (!callback?.secret_enc) return fail('no callback secret is configured: the source sets one with PUT /v1/connections/{id}/callback');
     let secret: string;
@@ -111,14 +116,21 @@ export function startCallbackDispatcher(options: CallbackDispatcherOptions, log:
     }
   };
 
-  const deliver = (delivery: CallbackDeliveryRow, token: string): Promise<void> =>
+  // Acknowledgements go together under load (runtime/group-commit.ts): one statement for many.
+  const recordDelivered = groupCommit((acks: Parameters<typeof recordDeliveredMany>[1][number][]) => recordDeliveredMany(db, acks));
+
+  const deliver = (delivery: Claimed, token: string): Promise<void> =>
     whileLeased(() => renewCallbackLease(db, delivery.id, token, leaseMs), leaseMs, async () => {
       const result = await attemptOnce(delivery);
       const outcome: AttemptOutcome = { ...result, attempt: delivery.attempts };
       // An acknowledgement must be recorded even through a short database outage, or it goes
       // again; any other outcome not recorded is left to the lease (the attempt is repeated).
       const recorded = await untilRecorded(
-        () => recordAttempt(db, delivery, token, outcome),
+        async () => {
+          if (outcome.outcome !== 'delivered' || outcome.statusCode === null) return recordAttempt(db, delivery, token, outcome);
+          await recordDelivered({ deliveryId: delivery.id, attempt: outcome.attempt, at: outcome.at, latencyMs: outcome.latencyMs, statusCode: outcome.statusCode });
+          return 'delivered' as const;
+        },
         (wait) => outcome.outcome !== 'delivered' || (loop.stopped && wait >= 5000),
         (err) => quietLog('record', `callback ${delivery.id} acknowledged but not yet recorded (${String(err)}); retrying`),
       );
@@ -129,7 +141,12 @@ export function startCallbackDispatcher(options: CallbackDispatcherOptions, log:
     name: 'callback dispatcher',
     intervalMs,
     batch,
-    claim: (token, limit) => claimDueCallbacks(db, queue, token, limit, leaseMs),
+    claim: async (token, limit) => {
+      const claimed = await claimDueCallbacks(db, queue, token, limit, leaseMs);
+      // Each attempt uses the connection's URL and secret as they are now: read once per claim.
+      const callbacks = await getCallbacks(db, claimed.map((d) => d.connection_id));
+      return claimed.map((d): Claimed => ({ ...d, callback: callbacks.get(d.connection_id) }));
+    },
     deliver,
     log: quietLog,
   });

@@ -8,9 +8,11 @@ import { initialTransition, transition } from 'xstate';
 import type { CartItem } from '../domain/cart.ts';
 import type { PartyFacts } from '../domain/connection.ts';
 import type { Refusal } from '../domain/errors.ts';
-import { NOTIFY } from '../machines/commands.ts';
+import { hasFlag, NOTIFY } from '../machines/commands.ts';
+import { cartCommands } from '../machines/cart.commands.ts';
 import { cartMachine, type CartCommandEvent, type CartEvent } from '../machines/cart.machine.ts';
 import { explainCartRefusal } from '../machines/cart.refusal.ts';
+import { connectionCommands } from '../machines/connection.commands.ts';
 import { connectionMachine, type CommandEvent, type ConnectionContext } from '../machines/connection.machine.ts';
 import { explainRefusal } from '../machines/connection.refusal.ts';
 import { cartFacts } from '../rules/cart-facts.ts';
@@ -128,9 +130,10 @@ export function simulateConnection(
   const cmd = { type: event, actor: ID[actor], ...(event === 'setOfferAccess' ? { offerAccess: request.offerAccess ?? !s.offerAccess } : {}) } as CommandEvent;
   const refusal = explainRefusal(snapshot, cmd);
   if (refusal) return refused(fromMachine(refusal));
-  if (cmd.type === 'accept') {
+  // The rule set's guards of a command its table marks `guarded`, as the workflow asks them.
+  if (hasFlag(connectionCommands, 'guarded', cmd.type)) {
     const role = actor === 'source' ? 'source' : 'target';
-    const verdict = rules.checkGuards('connection.accept', {
+    const verdict = rules.checkGuards(`connection.${cmd.type}`, {
       source: clientFacts(parties.source),
       target: clientFacts(parties.target),
       connection: { id: 'simulated', status: state, offerAccess: s.offerAccess, hasCallback: s.hasCallback, blockedBy: context.blockedBy ?? '' },
@@ -171,7 +174,7 @@ export function simulateCart(
     if (actor !== 'seller' && actor !== 'stranger') return refused({ by: 'machine', code: 'INVALID_TRANSITION', message: `only the seller sends ${event}`, rule: null });
     const refusal = explainCartRefusal(snapshot, cmd);
     if (refusal) return refused(fromMachine(refusal));
-    if (cmd.type === 'setItems' || cmd.type === 'activate') {
+    if (hasFlag(cartCommands, 'guarded', cmd.type)) {
       const seller = clientFacts(party('seller', { sameCompany: true, moduleActive: true }));
       const verdict = rules.checkGuards(`cart.${cmd.type}`, { seller, cart: cartFacts({ id: 'simulated', title: context.title, status: state }, context.items) });
       if (!verdict.allowed) return refused(fromRule(verdict));

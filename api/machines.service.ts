@@ -37,23 +37,27 @@ const graphOf = (name: MachineName) => machineGraph(machineCatalog[name].machine
 
 const firstLine = (e: GraphEdge): string => `${e.event}${e.guard ? ` [${e.guard}]` : ''}`;
 
-function notes(name: MachineName, ruleSet: CompiledRuleSet) {
+function notes(name: MachineName, ruleSet: CompiledRuleSet | null) {
   return (e: GraphEdge): EdgeNote[] => {
+    const effects = e.actions.filter((a) => a !== NOTIFY);
+    const effectNotes = effects.length ? [{ kind: 'effect' as const, text: `/ ${effects.join(', ')}` }] : [];
+    if (!ruleSet) return effectNotes; // no policy known: the machine alone, never another set's rules
     const policy = edgePolicy(name, e, ruleSet);
     // The start's guarded branch is the workflow's own refusal (`isRejected`): the rules show once,
     // on the branch they let through.
     const rules = e.automatic && e.guard !== null ? [] : policy.rules;
-    const effects = e.actions.filter((a) => a !== NOTIFY);
     return [
-      ...(effects.length ? [{ kind: 'effect' as const, text: `/ ${effects.join(', ')}` }] : []),
+      ...effectNotes,
       ...rules.map((r) => ({ kind: 'rule' as const, text: `rule ${r.id}` })),
       ...(e.notify ? [{ kind: 'mail' as const, text: policy.mail ?? 'no mail' }] : []),
     ];
   };
 }
 
-export function machineSvg(name: MachineName, ruleSet: CompiledRuleSet): string {
-  return toSvg(graphOf(name), { labelOf: firstLine, notesOf: notes(name, ruleSet), title: `${name} lifecycle, rule set ${ruleSet.name}` });
+/** The machine with a rule set's rules and mails on its edges; `null`: a rule set unknown here, so none. */
+export function machineSvg(name: MachineName, ruleSet: CompiledRuleSet | null): string {
+  const title = ruleSet ? `${name} lifecycle, rule set ${ruleSet.name}` : `${name} lifecycle, without rules (its rule set is not published here)`;
+  return toSvg(graphOf(name), { labelOf: firstLine, notesOf: notes(name, ruleSet), title });
 }
 
 /** Mermaid text, mails as the rule set routes them (README, `ccx diagrams`). */

@@ -9722,18 +9722,27 @@ export interface paths {
                                 version: number;
                                 ruleSetVersion: string | null;
                             };
-                            /** @description the rule set this connection or cart is pinned to */
+                            /** @description the rule set this connection or cart is pinned to; null when that version was never published here (`warnings` says so) */
                             pinnedRuleSet: {
                                 version: string;
                                 name: string;
                             } | null;
                             activeRuleSetVersion: string | null;
+                            /** @description the machine drawn with the pinned rule set's rules and mails on the edges (none when that set is unknown here) */
+                            svg: string;
+                            /** @description what this answer could not check, in words */
+                            warnings: string[];
                             /** @description each event as each party would send it now */
                             possible: {
                                 event: string;
                                 role: string;
                                 clientId: string | null;
                                 allowed: boolean;
+                                /**
+                                 * @description the pinned rules' guards of a `guarded` command: checked, or unknown (rule set or facts missing here: `allowed` is the machine's word alone); none: no guards, or the machine refused first
+                                 * @enum {string}
+                                 */
+                                guards: "checked" | "unknown" | "none";
                                 refusal: {
                                     code: string;
                                     message: string;

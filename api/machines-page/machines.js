@@ -24,12 +24,14 @@ async function api(path, options = {}) {
   return body;
 }
 
-/** Puts a machine's SVG into a container, the given state highlighted. */
-function draw(container, machineName, current) {
-  const machine = page.data.machines.find((m) => m.name === machineName);
-  container.innerHTML = machine.svg; // our own server's drawing, every text in it escaped there
+/** Puts an SVG drawn by our own server into a container, the given state highlighted. */
+function drawSvg(container, svg, current) {
+  container.innerHTML = svg; // our own server's drawing, every text in it escaped there
   if (current) container.querySelector(`.state[data-state="${CSS.escape(current)}"]`)?.classList.add('current');
 }
+
+/** A machine as the version picked at the top of the page draws it. */
+const draw = (container, machineName, current) => drawSvg(container, page.data.machines.find((m) => m.name === machineName).svg, current);
 
 // ── diagrams ─────────────────────────────────────────────────────────────────────────────────
 function renderCards() {
@@ -173,25 +175,31 @@ function renderLive(live) {
   const pinned = live.pinnedRuleSet;
   $('live-pinned').textContent = pinned
     ? `${pinned.name} ${short(pinned.version)}${pinned.version === live.activeRuleSetVersion ? ' (the active one)' : ` (not the active one, ${short(live.activeRuleSetVersion)})`}`
-    : `${short(live.state.ruleSetVersion)} (unknown here)`;
+    : `${short(live.state.ruleSetVersion)} (never published here: its rules are neither drawn nor checked)`;
   $('live-pinned').dataset.version = pinned?.version ?? '';
+  $('live-warnings').replaceChildren(...live.warnings.map((w) => el('li', { textContent: w })));
+  $('live-warnings').hidden = live.warnings.length === 0;
   $('live-workflow').textContent = `${live.workflowId} · run ${live.runId} · ${live.runStatus}`;
   const link = $('live-temporal');
   link.hidden = !live.temporalUiUrl;
   if (live.temporalUiUrl) link.href = live.temporalUiUrl;
-  draw($('live-drawing'), live.kind, live.state.value);
+  // Drawn with the rules of the version it is pinned to, whatever version the page shows above.
+  drawSvg($('live-drawing'), live.svg, live.state.value);
   // What may happen now first, then what would be refused and why.
   const possible = [...live.possible].sort((a, b) => Number(b.allowed) - Number(a.allowed));
   $('live-possible').replaceChildren(...possible.map((p) => {
     const row = el('tr', {},
       el('td', {}, el('code', {}, p.event)),
       el('td', {}, p.role + (p.clientId ? ` (${p.clientId})` : '')),
-      el('td', { className: p.allowed ? 'yes' : 'no' }, p.allowed ? 'possible' : `${p.refusal.code}${p.refusal.rule ? ` (rule ${p.refusal.rule})` : ''}: ${p.refusal.message}`));
+      el('td', { className: p.allowed ? (p.guards === 'unknown' ? 'unchecked' : 'yes') : 'no' }, p.allowed
+        ? (p.guards === 'unknown' ? 'possible for the machine; its rules not checked' : 'possible')
+        : `${p.refusal.code}${p.refusal.rule ? ` (rule ${p.refusal.rule})` : ''}: ${p.refusal.message}`));
     row.dataset.allowed = String(p.allowed);
+    row.dataset.guards = p.guards;
     return row;
   }));
   $('live-history').replaceChildren(...live.history.map((h) =>
-    el('li', {}, el('time', { textContent: new Date(h.at).toLocaleString() }), `${h.event}${h.actor ? ` by ${h.actor}` : ''}${h.to ? ` — ${h.from ?? 'start'} → ${h.to}` : ''}`)));
+    el('li', {}, el('time', { textContent: h.at ? new Date(h.at).toLocaleString() : '' }), `${h.event}${h.actor ? ` by ${h.actor}` : ''}${h.to ? ` — ${h.from ?? 'start'} → ${h.to}` : ''}`)));
   $('live-view').hidden = false;
 }
 

@@ -1,13 +1,16 @@
 /**
  * The /machines page in a real Chromium (the OS package, driven by playwright-core) against a
  * real stack: Temporal dev server, database, SMTP sink, worker, API listening on a port. Every
- * request the page makes to another host fails the suite; screenshots go to
- * test-results/browser/.
+ * request the page makes to another host fails the suite — also one its Content-Security-Policy
+ * blocks before any request exists (a CDN stylesheet, an `@import`, a `fetch`): the page reports
+ * each violation. Screenshots go to test-results/browser/. Alone in its run, this file may publish
+ * a rule set (it makes the default one active again at the end).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { DEFAULT_RULES_FILE } from '../../api/rule-set.service.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { buildWorld, type World } from '../support/world.ts';
 
@@ -42,10 +45,25 @@ beforeAll(async () => {
     foreign.push(route.request().url());
     await route.abort();
   });
+  // The CSP blocks a foreign load before it becomes a request the route could see: the page
+  // reports each violation, and Chromium logs it ("Refused to …", lately "Loading … violates the
+  // following Content Security Policy directive …").
+  await context.exposeFunction('ccxCspViolation', (v: string) => foreign.push(`CSP violation: ${v}`));
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      (window as unknown as { ccxCspViolation(v: string): void }).ccxCspViolation(`${e.effectiveDirective} ${e.blockedURI}`));
+  });
   page = await context.newPage();
   page.on('pageerror', (error) => foreign.push(`page error: ${error.message}`));
+  page.on('websocket', (ws) => foreign.push(`websocket ${ws.url()}`));
+  page.on('console', (message) => {
+    if (/^Refused to|Content Security Policy/.test(message.text())) foreign.push(`console: ${message.text()}`);
+  });
 });
-afterEach(() => expect(foreign, 'requests to another host (or page errors)').toEqual([]));
+afterEach(async () => {
+  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 50))); // reports still on their way
+  expect(foreign, 'requests to another host, CSP violations or page errors').toEqual([]);
+});
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
@@ -136,5 +154,47 @@ describe('/machines', () => {
     await openLive(world.stranger.apiKey, connection.workflowId);
     await expect(page.textContent('[data-testid=live-error]')).resolves.toContain('404 NOT_FOUND');
     await page.locator('#live').screenshot({ path: `${SHOTS}live-refused.png` });
+  });
+
+  test('a rule set published after the start: the live view draws the pinned one, the version switch the new one', async () => {
+    const connection = (await send('GET', `/v1/connections/${world.connectionId}`, world.source.apiKey)).body;
+    const pinned = (await stateQuery(connection.workflowId)).ruleSetVersion;
+    const defaults = readFileSync(DEFAULT_RULES_FILE, 'utf8');
+    const stricter = defaults.replace('name: default\n', 'name: browser-stricter\n').replace('guards:\n', `guards:
+  connection.accept:
+    - id: accept-same-language
+      require: source.language == target.language
+      message: "{{ target.name }} may only accept links from clients of its own language"
+`);
+    const published = await stack.app.inject({ method: 'POST', url: '/v1/rule-sets', headers: { authorization: `Bearer ${stack.operatorKey}`, 'content-type': 'application/yaml' }, payload: stricter });
+    expect(published.statusCode, published.body).toBe(201);
+    const newVersion = published.json().version as string;
+    try {
+      await page.goto(`${base}/machines#live`);
+      await page.reload(); // a fragment alone does not load the page again
+      await page.waitForSelector('article[data-machine=connection] svg');
+      // The page's version switch: the new version, active, its rule on the edge it governs.
+      await expect(page.locator('[data-testid=rule-set] option:checked').textContent()).resolves.toMatch(/browser-stricter .*\(active\)/);
+      await expect(page.locator('article[data-machine=connection] svg').locator('text=rule accept-same-language').count()).resolves.toBe(1);
+
+      await openLive(world.viewerKey, world.connectionId);
+      await expect(page.getAttribute('[data-testid=live-pinned]', 'data-version')).resolves.toBe(pinned);
+      await expect(page.textContent('[data-testid=live-pinned]')).resolves.toContain('not the active one');
+      const drawing = page.locator('[data-testid=live-drawing] svg');
+      await expect(drawing.locator('text=rule callback-required').count()).resolves.toBe(1);
+      await expect(drawing.locator('text=rule accept-same-language').count()).resolves.toBe(0);
+      await expect(page.isHidden('[data-testid=live-warnings]')).resolves.toBe(true);
+      await page.locator('#live').screenshot({ path: `${SHOTS}live-pinned-not-active.png` });
+
+      // Switching to the version that is no longer active brings its rules back to the diagrams.
+      await page.selectOption('[data-testid=rule-set]', pinned);
+      await expect.poll(() => page.locator('article[data-machine=connection] svg').locator('text=rule accept-same-language').count()).toBe(0);
+      await expect(page.locator('[data-testid=rule-set] option:checked').textContent()).resolves.not.toContain('(active)');
+      await expect(page.locator('[data-testid=live-drawing] svg').locator('text=rule accept-same-language').count()).resolves.toBe(0);
+    } finally {
+      const restored = await stack.app.inject({ method: 'POST', url: `/v1/rule-sets/${pinned}/activate`, headers: { authorization: `Bearer ${stack.operatorKey}` } });
+      expect(restored.statusCode, restored.body).toBe(200);
+    }
+    expect(newVersion).not.toBe(pinned);
   });
 });

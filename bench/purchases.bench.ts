@@ -5,27 +5,35 @@
  * activate) against the plain baseline, which authorizes each sale against its plain connection
  * workflow (update `authorizeSale`: status and offer access) and writes the order, its payout row
  * and the sale mail in one activity. Rounds interleaved; the ratio is the median over paired
- * rounds. Options: --rounds (5), --callers (20), --purchases (per caller per round, 4).
- * Exits 1 when a stack does not start, a baseline purchase fails or a baseline mail is missing.
+ * rounds. Options: --rounds (5), --callers (20), --purchases (per caller per round, 4),
+ * --callbacks (issue 14: the source is a client of another contracting company and every sale
+ * also sends it a signed callback, on both stacks — the product's dispatcher, the baseline's
+ * outbox row and relay — to a receiver in this process; results under `purchases-callbacks`).
+ * Exits 1 when a stack does not start, a baseline purchase fails, a baseline mail is missing, or
+ * with --callbacks a purchase's callback has not arrived 30 s after its round.
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createPlainSchema } from './plain/schema.ts';
 import { failureOf, latency, ok, runCallers, send, type Answer, type RunSummary } from './harness/driver.ts';
+import { startCallbackReceiver } from './harness/callbacks.ts';
 import { cpuMeter, type CpuParts } from './harness/cpu.ts';
 import { environment } from './harness/env.ts';
 import { eventTypesOf, sampleHistories, stepTimings } from './harness/history.ts';
 import { startInfra } from './harness/infra.ts';
 import { printTable, writeResults } from './harness/results.ts';
 import { seedPlainClients, seedProductClients, type BenchClient } from './harness/seed.ts';
-import { openSession, option, orderOf, type Session } from './harness/session.ts';
+import { flag, openSession, option, orderOf, type Session } from './harness/session.ts';
 import { median, round2, round3 } from './harness/stats.ts';
 
 const ROUNDS = option('rounds', 5);
 const CALLERS = option('callers', 20);
 const PER_CALLER = option('purchases', 4);
+const CALLBACKS = flag('callbacks');
 
 type Variant = 'baseline' | 'product';
+/** Where the source wants its callbacks (the invitation carries it). */
+type Callback = { url: string; secret: string };
 
 interface Shop {
   base: string;
@@ -42,10 +50,16 @@ async function must(status: number, answer: Promise<Answer>, what: string) {
   return a.body;
 }
 
-/** The product's shop, through its API: connection with offer access, a shared offer, the seller's own, an active cart. */
-async function productShop(base: string, operatorKey: string): Promise<Shop> {
-  const [source, seller] = (await seedProductClients(base, operatorKey, 2)) as [BenchClient, BenchClient];
-  const connection = await must(201, send(base, 'POST', '/v1/connections', source.key, { targetClientId: seller.id, offerAccess: true }), 'invite');
+/**
+ * The product's shop, through its API: connection with offer access, a shared offer, the seller's own, an active cart.
+ * With a callback the source belongs to another contracting company than the seller: only across
+ * companies is a source told of its sales (and there a connection must have a callback).
+ */
+async function productShop(base: string, operatorKey: string, callback?: Callback): Promise<Shop> {
+  const [source, seller] = (callback
+    ? [...(await seedProductClients(base, operatorKey, 1)), ...(await seedProductClients(base, operatorKey, 1, 1))]
+    : await seedProductClients(base, operatorKey, 2)) as [BenchClient, BenchClient];
+  const connection = await must(201, send(base, 'POST', '/v1/connections', source.key, { targetClientId: seller.id, offerAccess: true, ...(callback ? { callback } : {}) }), 'invite');
   await must(200, send(base, 'POST', `/v1/connections/${connection.id}/accept`, seller.key), 'accept');
   const offer = (owner: BenchClient, title: string, shared: boolean) =>
     must(201, send(base, 'POST', '/v1/offers', owner.key, {
@@ -64,9 +78,9 @@ async function productShop(base: string, operatorKey: string): Promise<Shop> {
 }
 
 /** The baseline's shop: the connection through its HTTP hop, offers and cart as rows of its tables. */
-async function plainShop(base: string, dbUrl: string): Promise<Shop> {
+async function plainShop(base: string, dbUrl: string, callback?: Callback): Promise<Shop> {
   const [source, seller] = (await seedPlainClients(dbUrl, 2)) as [BenchClient, BenchClient];
-  const connection = await must(201, send(base, 'POST', '/v1/connections', source.key, { targetClientId: seller.id, offerAccess: true }), 'invite');
+  const connection = await must(201, send(base, 'POST', '/v1/connections', source.key, { targetClientId: seller.id, offerAccess: true, ...(callback ? { callback } : {}) }), 'invite');
   await must(200, send(base, 'POST', `/v1/connections/${connection.id}/accept`, seller.key), 'accept');
   const db = new pg.Client({ connectionString: dbUrl });
   await db.connect();
@@ -96,19 +110,36 @@ interface Round {
   connectionEventsPerPurchase: number;
   /** CPU milliseconds per purchase: the dev server, this variant's process, PostgreSQL. */
   cpuMsPerPurchase: CpuParts;
+  /** --callbacks: the round's purchases answered 2xx, those whose callback had not arrived, how long the wait took. */
+  callbacks?: { expected: number; missing: number; waitedMs: number };
 }
 
+/** How each stack's callback reads at the receiver: the product's per docs/callbacks.md, the baseline's per bench/plain/callback-relay.ts. */
+const startReceiver = () =>
+  startCallbackReceiver<Variant>({
+    product: { idHeader: 'x-ccx-delivery', signatureHeader: 'x-ccx-signature', orderIdOf: (p) => p.entity?.orderId },
+    baseline: { idHeader: 'x-delivery-id', signatureHeader: 'x-signature', orderIdOf: (p) => p.order?.orderId },
+  });
+
 async function main(): Promise<number> {
-  const infra = await startInfra('purchases', { limit: false, beforeStacks: async (url) => {
+  // Callbacks go to this process on loopback, which the product refuses unless told otherwise; the baseline writes and sends them only when told.
+  const stackEnv = CALLBACKS ? { product: { CCX_ALLOW_INSECURE_CALLBACKS: '1' }, plain: { PLAIN_CALLBACKS: '1' } } : undefined;
+  const infra = await startInfra('purchases', { limit: false, env: stackEnv, beforeStacks: async (url) => {
     const db = new pg.Client({ connectionString: url });
     await db.connect();
     await createPlainSchema(db);
     await db.end();
   } });
   let session: Session | undefined;
+  let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
   try {
-    console.log('[setup] seeding a connection, offers and an active cart on each stack');
-    const shops: Record<Variant, Shop> = { product: await productShop(infra.product.base, infra.operatorKey), baseline: await plainShop(infra.plain.base, infra.db.url) };
+    receiver = CALLBACKS ? await startReceiver() : undefined;
+    const rx = receiver;
+    console.log(`[setup] seeding a connection${CALLBACKS ? ' with a callback' : ''}, offers and an active cart on each stack`);
+    const shops: Record<Variant, Shop> = {
+      product: await productShop(infra.product.base, infra.operatorKey, rx?.callback('product')),
+      baseline: await plainShop(infra.plain.base, infra.db.url, rx?.callback('baseline')),
+    };
     session = await openSession(infra);
     const s = session;
     const env = await environment(infra.db.url);
@@ -116,6 +147,9 @@ async function main(): Promise<number> {
     // Per round, the median time between consecutive events of a purchase's history.
     const steps: Record<Variant, Array<Array<{ step: string; ms: number }>>> = { baseline: [], product: [] };
     const firstOk: Partial<Record<Variant, string>> = {};
+    // --callbacks: when each purchase was answered (2xx), and the callbacks still missing after the waits.
+    const answeredAt: Record<Variant, Map<string, number>> = { baseline: new Map(), product: new Map() };
+    const missingCallbacks: Record<Variant, number> = { baseline: 0, product: 0 };
 
     const run = async (variant: Variant, perCaller: number, round: number): Promise<Round> => {
       const shop = shops[variant];
@@ -126,7 +160,8 @@ async function main(): Promise<number> {
         const answer = await send(shop.base, 'POST', `/v1/carts/${shop.cartId}/purchases`, shop.seller.key, {
           orderId, customerId: `kunde-${orders}`, paymentMethod: 'PAYPAL', currency: 'EUR', items: shop.items,
         });
-        return { ok: ok(answer), busy: answer.busy, failure: ok(answer) ? undefined : failureOf('purchase', answer), ms: answer.ms, workflowId: shop.purchaseWorkflowId(orderId) };
+        if (rx && ok(answer)) answeredAt[variant].set(orderId, performance.now());
+        return { ok: ok(answer), busy: answer.busy, failure: ok(answer) ? undefined : failureOf('purchase', answer), ms: answer.ms, workflowId: shop.purchaseWorkflowId(orderId), orderId };
       });
       const cpuSeconds = cpu.stop();
       const connectionAfter = (await s.client.workflow.getHandle(shop.connectionWorkflowId).describe()).historyLength;
@@ -134,6 +169,14 @@ async function main(): Promise<number> {
       firstOk[variant] ??= ids[0];
       const history = ids.length > 0 ? await sampleHistories(s.client, ids) : { median: NaN };
       if (round >= 0 && ids.length > 0) steps[variant].push(await stepTimings(s.client, ids));
+      // After the round's measurement, so the wait is not timed; before the next round, so that one does not pay for this one's deliveries.
+      let callbacks: Round['callbacks'];
+      if (rx) {
+        const waitStarted = performance.now();
+        const missing = await rx.waitFor(variant, results.filter((x) => x.ok).map((x) => x.orderId));
+        callbacks = { expected: summary.ok, missing: missing.length, waitedMs: Math.round(performance.now() - waitStarted) };
+        missingCallbacks[variant] += missing.length;
+      }
       const r: Round = {
         variant, round, summary,
         purchasesPerSecond: summary.perSecond,
@@ -142,13 +185,15 @@ async function main(): Promise<number> {
         // Negative when the connection continued as new meanwhile: then not counted.
         connectionEventsPerPurchase: connectionAfter >= connectionBefore ? (connectionAfter - connectionBefore) / summary.items : NaN,
         cpuMsPerPurchase: Object.fromEntries(Object.entries(cpuSeconds).map(([k, v]) => [k, Math.round((v * 1000) / summary.items)])),
+        ...(callbacks ? { callbacks } : {}),
       };
       if (round >= 0) {
         console.log(
           `[${variant.padEnd(8)} round ${round + 1}] ${summary.ok}/${summary.items} purchases in ${summary.seconds.toFixed(1)} s = ${summary.perSecond.toFixed(2)}/s; ` +
             `p50 ${r.latency.p50.toFixed(0)} p99 ${r.latency.p99.toFixed(0)} ms; purchase history ${r.historyEvents}, connection +${r.connectionEventsPerPurchase.toFixed(1)} events/purchase; ` +
             `CPU ms/purchase ${Object.entries(r.cpuMsPerPurchase).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}` +
-            `${summary.failed ? `; FAILED ${JSON.stringify(summary.failures)}` : ''}${summary.busy ? `; 429s ${summary.busy}` : ''}`,
+            `${summary.failed ? `; FAILED ${JSON.stringify(summary.failures)}` : ''}${summary.busy ? `; 429s ${summary.busy}` : ''}` +
+            `${callbacks ? `; callbacks ${callbacks.expected - callbacks.missing}/${callbacks.expected} (waited ${callbacks.waitedMs} ms after)` : ''}`,
         );
       }
       await s.quiesce();
@@ -187,10 +232,19 @@ async function main(): Promise<number> {
     const of = (v: Variant, f: (r: Round) => number) => round2(median(rounds.filter((r) => r.variant === v).map(f)));
     const expectedMails = baselinePurchases - baselineFailed; // one sale mail to the source per purchase
     const mails = { baseline: infra.sink.count('plain') - 2, product: infra.sink.count('ccx') - 2, baselineExpected: expectedMails }; // minus invitation and accepted
-    const headline = { purchaseThroughputRatio: med('throughput'), purchaseP99LatencyRatio: med('p99') };
-    const checks = { baselineFailures: baselineFailed, mails, ok: baselineFailed === 0 && mails.baseline >= expectedMails };
+    // Its own keys with --callbacks: the run with callbacks does not replace the purchase figure without them.
+    const headline = CALLBACKS
+      ? { purchaseCallbacksThroughputRatio: med('throughput'), purchaseCallbacksP99LatencyRatio: med('p99') }
+      : { purchaseThroughputRatio: med('throughput'), purchaseP99LatencyRatio: med('p99') };
+    const callbackReport = rx && {
+      baseline: { ...rx.report('baseline', answeredAt.baseline), missing: missingCallbacks.baseline },
+      product: { ...rx.report('product', answeredAt.product), missing: missingCallbacks.product },
+    };
+    const callbacksOk = !callbackReport || Object.values(callbackReport).every((c) => c.missing === 0 && c.badSignatures === 0);
+    const baselineOk = baselineFailed === 0 && mails.baseline >= expectedMails;
+    const checks = { baselineFailures: baselineFailed, mails, ...(callbackReport ? { callbacks: callbackReport } : {}), ok: baselineOk && callbacksOk };
 
-    console.log(`\npurchases benchmark: ${ROUNDS} paired rounds, ${CALLERS} callers × ${PER_CALLER} purchases; medians over rounds`);
+    console.log(`\npurchases benchmark${CALLBACKS ? ' with callbacks' : ''}: ${ROUNDS} paired rounds, ${CALLERS} callers × ${PER_CALLER} purchases; medians over rounds`);
     console.log(`machine: ${env.cores} cores, ${env.memoryGb} GB, node ${env.node}, ${env.temporalDevServer}, commit ${env.commit.slice(0, 12)}${env.dirty ? ' (dirty)' : ''}`);
     const cpuOf = (v: Variant, part: string) => of(v, (r) => r.cpuMsPerPurchase[part] ?? NaN);
     printTable(['variant', 'purchases/s', 'p50 ms', 'p99 ms', 'purchase history', 'connection events/purchase', 'CPU ms/purchase: temporal', 'stack', 'postgres', 'not 2xx'],
@@ -210,8 +264,15 @@ async function main(): Promise<number> {
       printTable(['purchase history: ms from the event before to', 'baseline', 'product'], stepTable.product.map((p, n) => [p.step, stepTable.baseline[n]!.ms, p.ms]));
     }
     console.log(`sale mails at the sink: baseline ${mails.baseline} (expected ${expectedMails}), product ${mails.product}`);
-    const file = writeResults('purchases', headline, {
-      benchmark: 'purchases',
+    if (callbackReport) {
+      console.log('');
+      printTable(['callbacks at the receiver', 'delivered (ids)', 'orders', 'missing', 'duplicates', 'bad signatures', 'ms after the answer: p50', 'p99'],
+        (['baseline', 'product'] as const).map((v) => { const c = callbackReport[v]; return [v, c.delivered, c.orders, c.missing, c.duplicates, c.badSignatures, c.latencyMs.p50, c.latencyMs.p99]; }));
+    }
+    const bench = CALLBACKS ? 'purchases-callbacks' : 'purchases';
+    const file = writeResults(bench, headline, {
+      benchmark: bench,
+      ...(CALLBACKS ? { callbacks: true } : {}),
       settings: { rounds: ROUNDS, callers: CALLERS, purchasesPerCaller: PER_CALLER, tries: Number(process.env.BENCH_TRIES ?? 3) },
       environment: env,
       ratiosPerRound: ratios,
@@ -222,10 +283,12 @@ async function main(): Promise<number> {
       rounds: rounds.map((r) => ({ ...r, summary: { ...r.summary, seconds: round3(r.summary.seconds), perSecond: round3(r.summary.perSecond) } })),
     });
     console.log(`wrote ${file} and bench/results/latest.json`);
-    if (!checks.ok) console.error(`BASELINE BROKEN: ${baselineFailed} failed purchases, ${mails.baseline} of ${expectedMails} mails — the ratio is not valid`);
+    if (!baselineOk) console.error(`BASELINE BROKEN: ${baselineFailed} failed purchases, ${mails.baseline} of ${expectedMails} mails — the ratio is not valid`);
+    if (!callbacksOk) console.error(`CALLBACKS MISSING: ${JSON.stringify(callbackReport)} — the ratio is not valid`);
     return checks.ok ? 0 : 1;
   } finally {
     await session?.close();
+    await receiver?.stop();
     await infra.stop();
   }
 }

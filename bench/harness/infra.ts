@@ -188,7 +188,11 @@ export const PLAIN_TASK_QUEUE = 'plain';
 export const LIMIT_TASK_QUEUE = 'plain-limit';
 
 /** Everything up, in order; whatever started is stopped again when a later part fails. */
-export async function startInfra(kind: string, options: { limit: boolean; beforeStacks?: (dbUrl: string) => Promise<void> }): Promise<BenchInfra> {
+/** `env`: what a benchmark sets on top for the product's or the baseline's process (e.g. callbacks to loopback). */
+export async function startInfra(
+  kind: string,
+  options: { limit: boolean; beforeStacks?: (dbUrl: string) => Promise<void>; env?: { product?: Record<string, string>; plain?: Record<string, string> } },
+): Promise<BenchInfra> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `ccx-bench-${kind}-`));
   // BENCH_KEEP_LOGS=1 (implied by BENCH_CPU_PROF=1) keeps the stacks' and the dev server's logs for a look afterwards.
   const stops: Array<() => Promise<void>> = [async () => (process.env.BENCH_KEEP_LOGS === '1' || process.env.BENCH_CPU_PROF === '1' ? console.log(`logs kept in ${dir}`) : rmSync(dir, { recursive: true, force: true }))];
@@ -218,8 +222,9 @@ export async function startInfra(kind: string, options: { limit: boolean; before
         CCX_DATA_DIR: path.join(dir, 'product-data'),
         CCX_TASK_QUEUE: PRODUCT_TASK_QUEUE,
         HOST: '127.0.0.1',
+        ...options.env?.product,
       }, await freePort(), dir),
-      spawnService('plain', ['bench/plain/server.ts'], { ...common, PLAIN_TASK_QUEUE, PLAIN_MODE: 'effects' }, await freePort(), dir),
+      spawnService('plain', ['bench/plain/server.ts'], { ...common, PLAIN_TASK_QUEUE, PLAIN_MODE: 'effects', ...options.env?.plain }, await freePort(), dir),
       options.limit ? spawnService('limit', ['bench/plain/server.ts'], { ...common, PLAIN_TASK_QUEUE: LIMIT_TASK_QUEUE, PLAIN_MODE: 'limit' }, await freePort(), dir) : undefined,
     ]);
     for (const s of settled) if (s.status === 'fulfilled' && s.value) stops.push(s.value.stop);

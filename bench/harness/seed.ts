@@ -23,15 +23,16 @@ async function expect(status: number, answer: Promise<Awaited<ReturnType<typeof 
   return a.body;
 }
 
-export async function seedProductClients(base: string, operatorKey: string, count: number): Promise<BenchClient[]> {
+/** `count` clients of one new contracting company (module on); `first` numbers their names on from an earlier call's. */
+export async function seedProductClients(base: string, operatorKey: string, count: number, first = 0): Promise<BenchClient[]> {
   const company = await expect(201, send(base, 'POST', '/v1/contracting-companies', operatorKey, { name: 'Bench Verlagsgruppe' }), 'company');
   await expect(204, send(base, 'PUT', `/v1/contracting-companies/${company.id}/modules/${CROSS_CLIENT_MODULE}`, operatorKey), 'module');
   const clients: BenchClient[] = [];
   for (let n = 0; n < count; n += 8) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(8, count - n) }, async (_, i) => {
-        const { name, language } = names(n + i);
-        const body = await expect(201, send(base, 'POST', '/v1/clients', operatorKey, { contractingCompanyId: company.id, name, email: `client${n + i}@bench-sink.net`, language }), 'client');
+        const { name, language } = names(first + n + i);
+        const body = await expect(201, send(base, 'POST', '/v1/clients', operatorKey, { contractingCompanyId: company.id, name, email: `client${first + n + i}@bench-sink.net`, language }), 'client');
         return { id: body.client.id as string, key: body.apiKey as string };
       }),
     );

@@ -16,6 +16,11 @@ export function option(name: string, fallback: number): number {
   return value;
 }
 
+/** `--name` or `BENCH_NAME=1`: a switch, off unless given. */
+export function flag(name: string): boolean {
+  return process.argv.includes(`--${name}`) || process.env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`] === '1';
+}
+
 export function listOption(name: string, fallback: number[]): number[] {
   const flag = process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   const raw = flag ?? process.env[`BENCH_${name.toUpperCase()}`];

@@ -3,7 +3,8 @@
  * owes into its own outbox, in one transaction; per purchase the connection's authorization (an
  * update, its id making a retried attempt attach to the same one) and the order with its payout
  * rows and sale mail in one transaction. Mails are rendered with the product's templates, so both
- * send the same bytes.
+ * send the same bytes. With `callbacks` (bench:purchases --callbacks) the same transaction also
+ * writes one callback per source sold through whose connection has one (callback-relay.ts sends it).
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
@@ -37,7 +38,7 @@ async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise
   }
 }
 
-export function createPlainActivities(pool: pg.Pool, temporal: Client) {
+export function createPlainActivities(pool: pg.Pool, temporal: Client, { callbacks = false } = {}) {
   return {
     async recordTransition({ view, source, target, mail }: TransitionRecord): Promise<void> {
       const [recipient, other] = mail.to === 'source' ? [source, target] : [target, source];
@@ -98,6 +99,17 @@ export function createPlainActivities(pool: pg.Pool, temporal: Client) {
         });
         return [`<plain.purchase.${input.sellerClientId}.${input.orderId}.${sourceClientId}@plain>`, sale.source.email, subject, text];
       });
+      // The source's part of the order, told to it; the secret and URL are copied in by the insert.
+      const orderedAt = new Date().toISOString();
+      const callbackRows = (callbacks ? [...sales.entries()] : []).map(([sourceClientId, sale]) => {
+        const items = payouts.filter((p) => p.sourceClientId === sourceClientId).map((p) => ({ payoutId: p.id, offerId: p.offerId, costCenter: p.costCenter, amountMinor: p.amountMinor, shareMinor: p.shareMinor }));
+        const order = {
+          id: orderRef, orderId: input.orderId, sellerClientId: input.sellerClientId, sourceClientId, connectionId: sale.connectionId,
+          paymentMethod: input.paymentMethod, currency: input.currency, orderedAt, items,
+          totals: { amountMinor: items.reduce((n, i) => n + i.amountMinor, 0), shareMinor: items.reduce((n, i) => n + i.shareMinor, 0) },
+        };
+        return [randomUUID(), sale.connectionId, JSON.stringify({ event: 'ORDER_PURCHASED', order })];
+      });
       return inTransaction(pool, async (c) => {
         const inserted = await c.query(
           `insert into plain.orders (id, seller_client_id, order_id, cart_id, customer_id, payment_method, currency, items)
@@ -114,6 +126,9 @@ export function createPlainActivities(pool: pg.Pool, temporal: Client) {
           );
         }
         for (const m of mails) await c.query(`insert into plain.outbox (message_id, recipient, subject, body) values ($1, $2, $3, $4) on conflict do nothing`, m);
+        for (const row of callbackRows) {
+          await c.query(`insert into plain.callbacks (id, connection_id, url, secret, body) select $1, connection_id, url, secret, $3 from plain.connection_callbacks where connection_id = $2`, row);
+        }
         return { id: orderRef, orderId: input.orderId, sellerClientId: input.sellerClientId, currency: input.currency, payouts: payouts.map(({ costCenter: _, ...p }) => p) };
       });
     },

@@ -1,7 +1,8 @@
 /**
  * The baseline's own tables, in schema `plain` of the bench database: clients and API keys (what
  * its HTTP hop looks up per request), connections, the mail outbox, and for purchases offers, carts,
- * orders and payout rows mirroring the product's columns and indexes (db/migrations/…005).
+ * orders and payout rows mirroring the product's columns and indexes (db/migrations/…005), and
+ * for `--callbacks` each connection's callback and the callback outbox (empty tables otherwise).
  */
 import type pg from 'pg';
 
@@ -40,6 +41,12 @@ create index on plain.payout_rows (source_client_id, paid_status, created_at des
 create index on plain.payout_rows (connected_client_id, created_at desc, id desc);
 create index on plain.payout_rows (connected_client_id, paid_status, created_at desc, id desc);
 create index on plain.payout_rows (source_client_id, connected_client_id, currency, type, paid_status, created_at);
+create table plain.connection_callbacks (connection_id uuid primary key, url text not null, secret text not null);
+create table plain.callbacks (
+  id uuid primary key, connection_id uuid not null, url text not null, secret text not null, body text not null,
+  attempts integer not null default 0, due_at timestamptz not null default now(), delivered_at timestamptz,
+  created_at timestamptz not null default now());
+create index plain_callbacks_due_idx on plain.callbacks (due_at) where delivered_at is null;
 `;
 
 export async function createPlainSchema(pool: pg.Pool | pg.Client): Promise<void> {

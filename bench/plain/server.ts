@@ -4,7 +4,9 @@
  * per request, JSON bodies, update failures mapped to 4xx, every Temporal call under a 30 s
  * deadline. Configured by env: TEMPORAL_ADDRESS, DATABASE_URL, SMTP_URL, PORT, PLAIN_TASK_QUEUE,
  * PLAIN_MAIL_FROM, PLAIN_MODE (`effects`, or `limit`: no activities, no relay, keys and connection
- * ids kept in memory after their first lookup — the same lifecycle with nothing but Temporal).
+ * ids kept in memory after their first lookup — the same lifecycle with nothing but Temporal),
+ * PLAIN_CALLBACKS=1 (bench:purchases --callbacks: a sale also writes a callback to the source if
+ * its connection has one, and a relay sends them; off, the baseline is exactly what it was).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +35,7 @@ import {
   type PlainConnectionInput,
   type PlainPurchaseItem,
 } from './messages.ts';
+import { startCallbackRelay } from './callback-relay.ts';
 import { startOutboxRelay } from './relay.ts';
 import { PLAIN_WORKER_SETTINGS } from './settings.ts';
 import type { plainConnectionWorkflow, plainPurchaseWorkflow } from './workflow.ts';
@@ -47,6 +50,7 @@ const INVITATION_TTL_MS = 30 * 24 * 3600 * 1000;
 
 const env = process.env;
 const effects = env.PLAIN_MODE !== 'limit';
+const callbacks = effects && env.PLAIN_CALLBACKS === '1';
 const taskQueue = env.PLAIN_TASK_QUEUE ?? 'plain';
 const idPrefix = effects ? 'plain' : 'limit';
 
@@ -75,11 +79,12 @@ async function main(): Promise<void> {
     connection: await NativeConnection.connect({ address }),
     taskQueue,
     workflowBundle: await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflow.ts', import.meta.url)), logger: new DefaultLogger('WARN') }),
-    activities: createPlainActivities(pool, client),
+    activities: createPlainActivities(pool, client, { callbacks }),
     ...PLAIN_WORKER_SETTINGS,
   });
   const running = worker.run();
   const relay = effects ? startOutboxRelay(pool, env.SMTP_URL!, env.PLAIN_MAIL_FROM ?? 'Plain <plain@bench-sink.net>') : undefined;
+  const callbackRelay = callbacks ? startCallbackRelay(pool) : undefined;
 
   // ── the HTTP hop ────────────────────────────────────────────────────────────────────────────
   const keyCache = new Map<string, Party>();
@@ -125,18 +130,30 @@ async function main(): Promise<void> {
   const inviteBody = {
     type: 'object',
     required: ['targetClientId', 'offerAccess'],
-    properties: { targetClientId: { type: 'string', pattern: '^[A-Z0-9]{20}$' }, offerAccess: { type: 'boolean' } },
+    properties: {
+      targetClientId: { type: 'string', pattern: '^[A-Z0-9]{20}$' },
+      offerAccess: { type: 'boolean' },
+      callback: {
+        type: 'object',
+        required: ['url', 'secret'],
+        properties: { url: { type: 'string', pattern: '^https?://' }, secret: { type: 'string', minLength: 16 } },
+        additionalProperties: false,
+      },
+    },
     additionalProperties: false,
   };
-  app.post<{ Body: { targetClientId: string; offerAccess: boolean } }>('/v1/connections', { schema: { body: inviteBody } }, async (request, reply) => {
+  app.post<{ Body: { targetClientId: string; offerAccess: boolean; callback?: { url: string; secret: string } } }>('/v1/connections', { schema: { body: inviteBody } }, async (request, reply) => {
     const source = await callerOf(request);
-    const { targetClientId, offerAccess } = request.body;
+    const { targetClientId, offerAccess, callback } = request.body;
     if (targetClientId === source.clientId) throw new HttpError(422, 'SELF_CONNECTION', 'no connection to oneself');
     const { rows } = await pool.query(`select client_id as "clientId", name, email, language, module_active from plain.clients where client_id = $1`, [targetClientId]);
     if (!rows[0]) throw new HttpError(404, 'TARGET_NOT_FOUND', 'no such client');
     if (!rows[0].module_active) throw new HttpError(422, 'CONTRACT_MODULE_INACTIVE', 'the contract module is off for the target');
     const { module_active: _, ...target } = rows[0];
     const connectionId = randomUUID();
+    // Stored before the workflow starts, so no sale can happen before the callback is known; the
+    // secret stays out of the workflow's history.
+    if (callback) await pool.query(`insert into plain.connection_callbacks values ($1, $2, $3)`, [connectionId, callback.url, callback.secret]);
     const workflowId = plainWorkflowId(idPrefix, source.clientId, targetClientId);
     const input: PlainConnectionInput = { connectionId, source, target, offerAccess, invitationTtlMs: INVITATION_TTL_MS, effects };
     const start = new WithStartWorkflowOperation<typeof plainConnectionWorkflow>('plainConnectionWorkflow', {
@@ -239,6 +256,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     await app.close();
     await relay?.stop();
+    await callbackRelay?.stop();
     worker.shutdown();
     await running;
     await pool.end();

@@ -2,12 +2,15 @@
  * The callback outbox in the database. Claims are fair across connections: a connection with many due deliveries
  * (a receiver that is slow or down) gets at most CALLBACKS_IN_FLIGHT_PER_CONNECTION in flight, over
  * all dispatchers, and the deliveries of other connections behind its backlog are claimed anyway.
- * A delivery not acknowledged within its 3-day window fails for good, logged.
+ * A delivery not acknowledged within its 3-day window fails for good, logged. After a key rotation
+ * a worker's boot re-seals the stored secrets with the current key.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { CALLBACKS_IN_FLIGHT_PER_CONNECTION as MAX, attemptsOf, claimDueCallbacks, recordAttempt } from '../../db/callback.repository.ts';
+import { decryptSecret, encryptSecret, keyIdOf } from '../../api/secrets.ts';
+import { reencryptCallbackSecrets } from '../../runtime/callback-dispatcher.ts';
 import { newId, testDatabase } from '../support/database.ts';
 
 const handle = testDatabase();
@@ -85,4 +88,25 @@ test('a retry that would fall after the 3-day window fails the delivery for good
   // Failed rows are never claimed again.
   const again = await claimDueCallbacks(db, queue, randomUUID(), 16, 60_000);
   expect(again.map((r) => r.id)).not.toContain(claimed!.id);
+});
+
+test('after a key rotation, the boot re-seals every secret the previous key opens, and leaves what no key opens', async () => {
+  const [oldKey, newKey, strangerKey] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+  const [rotated, foreign] = [randomUUID(), randomUUID()];
+  await db.insertInto('connection_callbacks').values([
+    { connection_id: rotated, url: 'https://hooks.example.test/a', secret_enc: encryptSecret(oldKey, 'whsec-rotated-0123456789') },
+    { connection_id: foreign, url: 'https://hooks.example.test/b', secret_enc: encryptSecret(strangerKey, 'whsec-foreign-0123456789') },
+  ]).execute();
+  const ring = { current: newKey, previous: [oldKey] };
+  const first = await reencryptCallbackSecrets(db, ring);
+  // Other test files' secrets (their own keys) are unreadable here too: only ours are counted exactly.
+  expect(first.reencrypted).toBe(1);
+  expect(first.unreadable).toBeGreaterThanOrEqual(1);
+  const stored = async (id: string) => (await db.selectFrom('connection_callbacks').select('secret_enc').where('connection_id', '=', id).executeTakeFirstOrThrow()).secret_enc!;
+  expect(await stored(rotated)).toMatch(new RegExp(`^v2\\.${keyIdOf(newKey)}\\.`));
+  expect(decryptSecret({ current: newKey, previous: [] }, await stored(rotated))).toBe('whsec-rotated-0123456789');
+  expect(await stored(foreign)).toMatch(new RegExp(`^v2\\.${keyIdOf(strangerKey)}\\.`)); // left as it was
+  // Idempotent: a second boot has nothing to do for ours.
+  expect((await reencryptCallbackSecrets(db, ring)).reencrypted).toBe(0);
+  await db.deleteFrom('connection_callbacks').where('connection_id', 'in', [rotated, foreign]).execute();
 });

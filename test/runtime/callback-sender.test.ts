@@ -5,7 +5,10 @@
  * Also the pure parts of the dispatcher (what an answer means, the backoff) and key rotation.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { callbackUrlForTarget, forbiddenAddress } from '../../api/callback-url.ts';
@@ -93,6 +96,35 @@ describe('postCallback', () => {
       expect(receiver.received.length).toBe(before + 1);
     } finally {
       receiver.answer(() => 200);
+    }
+  });
+});
+
+describe('https to the pinned address', () => {
+  // A self-signed certificate for receiver.example.test (test/fixtures/tls, valid for a century).
+  const tls = (file: string) => readFileSync(path.join(import.meta.dirname, '../fixtures/tls', file));
+  const names = (table: Record<string, string>): Resolve => async (host) => (table[host] ? [{ address: table[host]!, family: 4 }] : []);
+
+  test('the certificate is checked against the URL\'s name while the socket goes to the address that was checked', async () => {
+    const seen: Array<{ host?: string; servername?: string }> = [];
+    const server = https.createServer({ key: tls('receiver.key'), cert: tls('receiver.crt') }, (req, res) => {
+      seen.push({ host: req.headers.host, servername: (req.socket as import('node:tls').TLSSocket).servername || undefined });
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const resolve = names({ 'receiver.example.test': '127.0.0.1', 'other.example.test': '127.0.0.1' });
+      const send = (host: string) => postCallback({ url: `https://${host}:${port}/tls`, body: '{}', headers: {}, allowInsecure: true, resolve, ca: tls('receiver.crt') });
+      expect(await send('receiver.example.test')).toBe(204);
+      expect(seen).toEqual([{ host: `receiver.example.test:${port}`, servername: 'receiver.example.test' }]);
+      // The same address under a name the certificate does not carry: refused by TLS, nothing arrives.
+      await expect(send('other.example.test')).rejects.toThrow(/altnames|certificate/i);
+      expect(seen).toHaveLength(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });

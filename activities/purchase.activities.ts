@@ -11,22 +11,20 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { getPartiesFacts } from '../db/client.repository.ts';
-import { getSaleFacts, type SaleOfferRow } from '../db/sale-facts.repository.ts';
+import { getSaleFacts } from '../db/sale-facts.repository.ts';
 import { enqueueMails, type NewMail } from '../db/mail.repository.ts';
 import { recordOrder, type OrderRecord } from '../db/order.repository.ts';
 import type { Database } from '../db/schema.ts';
-import { CROSS_CLIENT_MODULE, type Language, type PartyFacts } from '../domain/connection.ts';
+import { CROSS_CLIENT_MODULE, type PartyFacts } from '../domain/connection.ts';
 import { ErrorCode } from '../domain/errors.ts';
-import { costCenterFor, type OfferProduct } from '../domain/offer.ts';
 import type { OrderView } from '../domain/payout.ts';
-import { clientFacts } from '../rules/connection-facts.ts';
-import type { ClientFacts } from '../rules/facts.ts';
 import { MAIL_TEMPLATES, renderMail, type MailTemplate } from './mail-templates.ts';
 import { authorizeSaleUpdate, saleUpdateId, type SaleAuthorization, type SaleAuthorizationByVersion } from '../workflows/messages.ts';
 import { getCompiledRuleSet } from '../db/rule-set.repository.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
 import type { PurchaseWorkflowInput } from '../workflows/purchase.messages.ts';
 import { evaluatorCache, priceSale, saleRecordOf } from '../workflows/sale-pricing.ts';
+import { partiesOf, purchaseFactsOf, type FactsOutcome } from '../workflows/sale-facts.ts';
 
 export interface PurchaseActivityDeps {
   db: Kysely<Database>;
@@ -65,8 +63,6 @@ const UPDATE_DEADLINE_MS = 4_000;
 const refusal = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : undefined });
 
-type FactsOutcome = { ok: true; facts: LoadedPurchaseFacts } | { ok: false; code: ErrorCode; message: string; details?: Record<string, unknown> };
-
 /**
  * What the payout rules of a purchase read: the API loads it before starting the run (passed in
  * its input), the activity `loadPurchaseFacts` for runs started without it.
@@ -74,56 +70,6 @@ type FactsOutcome = { ok: true; facts: LoadedPurchaseFacts } | { ok: false; code
 export async function loadPurchaseFactsFrom(db: Kysely<Database>, input: { sellerClientId: string; sourceClientIds: string[]; offerIds: string[] }): Promise<FactsOutcome> {
   const { parties, offers } = await getSaleFacts(db, [input.sellerClientId, ...input.sourceClientIds], input.offerIds, CROSS_CLIENT_MODULE);
   return purchaseFactsOf(parties, offers, input);
-}
-
-/** The facts of a sale from the rows read for it; a party or offer missing is the refusal the run records. */
-export function purchaseFactsOf(
-  parties: ReadonlyMap<string, PartyFacts>,
-  rows: readonly SaleOfferRow[],
-  input: { sellerClientId: string; sourceClientIds: string[]; offerIds: string[] },
-): FactsOutcome {
-  const party = (id: string): ClientFacts | undefined => {
-    const p = parties.get(id);
-    return p ? clientFacts(p) : undefined;
-  };
-  const seller = party(input.sellerClientId);
-  if (!seller) return { ok: false, code: ErrorCode.NOT_FOUND, message: `client ${input.sellerClientId} not found` };
-  const sources: Record<string, ClientFacts> = {};
-  for (const id of input.sourceClientIds) {
-    const source = party(id);
-    if (!source) return { ok: false, code: ErrorCode.NOT_FOUND, message: `client ${id} not found` };
-    sources[id] = source;
-  }
-  const wanted = new Set(input.offerIds);
-  const offers: LoadedPurchaseFacts['offers'] = {};
-  for (const r of rows) {
-    if (!wanted.has(r.id)) continue;
-    const product = (r.products as OfferProduct[])[0];
-    offers[r.id] = {
-      facts: { id: r.id, title: r.title, priceMinor: Number(r.price_minor), currency: r.currency.trim(), ownerClientId: r.owner_client_id },
-      costCenter: product ? costCenterFor(product, input.sellerClientId) : '',
-    };
-  }
-  const missing = input.offerIds.find((id) => !offers[id]);
-  if (missing) return { ok: false, code: ErrorCode.ITEM_UNAVAILABLE, message: `offer ${missing} cannot be sold by this client`, details: { offerId: missing } };
-  return { ok: true, facts: { seller, sources, offers } };
-}
-
-/**
- * The sale's parties as its facts know them, when they carry the mail addresses (the API's facts
- * do): the sale mails are then written without reading the parties again.
- */
-function partiesOf(facts: LoadedPurchaseFacts): Map<string, PartyFacts> | undefined {
-  const emails = facts.emails;
-  const all = [facts.seller, ...Object.values(facts.sources)];
-  if (!emails || all.some((c) => emails[c.id] === undefined)) return undefined;
-  return new Map(
-    all.map((c) => [
-      c.id,
-      // ClientFacts keep the language as the rules see it: a string, read from a Language column.
-      { clientId: c.id, name: c.name, email: emails[c.id]!, language: c.language as Language, contractingCompanyId: c.company.id, moduleActive: c.company.moduleActive },
-    ]),
-  );
 }
 
 export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseActivityDeps) {

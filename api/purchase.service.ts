@@ -10,7 +10,7 @@
  * same order — joined to the open run, or answered from Postgres — answers 200 with the same body.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { purchaseFactsOf } from '../activities/purchase.activities.ts';
+import { purchaseFactsOf } from '../workflows/sale-facts.ts';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { getOrderView } from '../db/order.repository.ts';

@@ -7,20 +7,12 @@
 import type { Kysely } from 'kysely';
 import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { PartyFacts } from '../domain/connection.ts';
+import type { SaleOfferRow } from '../domain/offer.ts';
 import { isUuid } from '../domain/ids.ts';
 import { partiesMap, partiesQuery, partiesSelect } from './client.repository.ts';
 import type { CartRow, Database } from './schema.ts';
 
 /** An offer as a sale reads it (`price_minor` a string from a row, a number through JSON). */
-export interface SaleOfferRow {
-  id: string;
-  title: string;
-  price_minor: string | number;
-  currency: string;
-  owner_client_id: string;
-  products: unknown;
-}
-
 // `= any(array)` rather than `in (list)`: valid for an empty list too.
 const offersQuery = (db: Kysely<Database>, offerIds: readonly string[]) =>
   db.selectFrom('offers').select(['id', 'title', 'price_minor', 'currency', 'owner_client_id', 'products']).where('id', '=', (eb) => eb.fn.any(eb.val(offerIds)));

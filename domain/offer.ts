@@ -45,3 +45,13 @@ export interface ExternalOfferView {
 
 /** The cost centre `target` books `product` against. */
 export const costCenterFor = (product: OfferProduct, target: ClientId): string => product.costCenters?.[target] ?? product.costCenter;
+
+/** An offer as a sale reads it: one row of `offers` (db/sale-facts.repository.ts), as the database names its columns. */
+export interface SaleOfferRow {
+  id: string;
+  title: string;
+  price_minor: string | number;
+  currency: string;
+  owner_client_id: string;
+  products: unknown;
+}

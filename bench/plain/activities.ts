@@ -11,6 +11,7 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type pg from 'pg';
+import { inTransaction } from './pass-loop.ts';
 import { renderMail, type MailTemplate } from '../../activities/mail-templates.ts';
 import { authorizeSaleUpdate, type Party, type PlainOrder, type PlainPurchaseInput, type PlainView, type SaleAuthorization } from './messages.ts';
 
@@ -22,21 +23,6 @@ export interface TransitionRecord {
 }
 
 const facts = (p: Party) => ({ ...p, contractingCompanyId: '', moduleActive: true });
-
-async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const c = await pool.connect();
-  try {
-    await c.query('begin');
-    const result = await fn(c);
-    await c.query('commit');
-    return result;
-  } catch (err) {
-    await c.query('rollback').catch(() => {});
-    throw err;
-  } finally {
-    c.release();
-  }
-}
 
 export function createPlainActivities(pool: pg.Pool, temporal: Client, { callbacks = false } = {}) {
   return {

@@ -7,6 +7,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type pg from 'pg';
+import { startPassLoop } from './pass-loop.ts';
 
 interface Due {
   id: string;
@@ -35,41 +36,18 @@ async function post(row: Due, timeoutMs: number): Promise<boolean> {
 }
 
 export function startCallbackRelay(pool: pg.Pool, { batch = 16, idleMs = 500, timeoutMs = 10_000 } = {}) {
-  let stopped = false;
-  const pass = async (): Promise<number> => {
-    const c = await pool.connect();
-    try {
-      await c.query('begin');
-      const { rows } = await c.query<Due>(
-        `select id, url, secret, body from plain.callbacks where delivered_at is null and due_at <= now() order by due_at limit $1 for update skip locked`,
-        [batch],
-      );
-      const acked = await Promise.all(rows.map((r) => post(r, timeoutMs)));
-      const delivered = rows.filter((_, n) => acked[n]).map((r) => r.id);
-      const again = rows.filter((_, n) => !acked[n]).map((r) => r.id);
-      if (delivered.length > 0) await c.query(`update plain.callbacks set delivered_at = now(), attempts = attempts + 1 where id = any($1)`, [delivered]);
-      if (again.length > 0) {
-        await c.query(`update plain.callbacks set attempts = attempts + 1, due_at = now() + interval '1 second' * least(3600, 2 ^ (attempts + 1)) where id = any($1)`, [again]);
-      }
-      await c.query('commit');
-      return rows.length;
-    } catch (err) {
-      await c.query('rollback').catch(() => {});
-      throw err;
-    } finally {
-      c.release();
+  return startPassLoop(pool, { batch, idleMs }, async (c) => {
+    const { rows } = await c.query<Due>(
+      `select id, url, secret, body from plain.callbacks where delivered_at is null and due_at <= now() order by due_at limit $1 for update skip locked`,
+      [batch],
+    );
+    const acked = await Promise.all(rows.map((r) => post(r, timeoutMs)));
+    const delivered = rows.filter((_, n) => acked[n]).map((r) => r.id);
+    const again = rows.filter((_, n) => !acked[n]).map((r) => r.id);
+    if (delivered.length > 0) await c.query(`update plain.callbacks set delivered_at = now(), attempts = attempts + 1 where id = any($1)`, [delivered]);
+    if (again.length > 0) {
+      await c.query(`update plain.callbacks set attempts = attempts + 1, due_at = now() + interval '1 second' * least(3600, 2 ^ (attempts + 1)) where id = any($1)`, [again]);
     }
-  };
-  const loop = (async () => {
-    while (!stopped) {
-      const n = await pass().catch(() => 0);
-      if (n < batch) await new Promise((r) => setTimeout(r, idleMs));
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-    },
-  };
+    return rows.length;
+  });
 }

@@ -5,46 +5,29 @@
  */
 import nodemailer from 'nodemailer';
 import type pg from 'pg';
+import { startPassLoop } from './pass-loop.ts';
 
 export function startOutboxRelay(pool: pg.Pool, smtpUrl: string, from: string, { batch = 8, idleMs = 500 } = {}) {
   const transport = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 60_000 });
-  let stopped = false;
-  const pass = async (): Promise<number> => {
-    const c = await pool.connect();
-    try {
-      await c.query('begin');
-      const { rows } = await c.query(
-        `select message_id, recipient, subject, body from plain.outbox where sent_at is null order by created_at limit $1 for update skip locked`,
-        [batch],
-      );
-      const sent = await Promise.all(
-        rows.map((m) =>
-          transport.sendMail({ from, to: m.recipient, subject: m.subject, text: m.body, messageId: m.message_id }).then(
-            () => m.message_id as string,
-            () => null,
-          ),
+  const loop = startPassLoop(pool, { batch, idleMs }, async (c) => {
+    const { rows } = await c.query(
+      `select message_id, recipient, subject, body from plain.outbox where sent_at is null order by created_at limit $1 for update skip locked`,
+      [batch],
+    );
+    const sent = await Promise.all(
+      rows.map((m) =>
+        transport.sendMail({ from, to: m.recipient, subject: m.subject, text: m.body, messageId: m.message_id }).then(
+          () => m.message_id as string,
+          () => null,
         ),
-      );
-      await c.query(`update plain.outbox set sent_at = now() where message_id = any($1)`, [sent.filter((id) => id !== null)]);
-      await c.query('commit');
-      return rows.length;
-    } catch (err) {
-      await c.query('rollback').catch(() => {});
-      throw err;
-    } finally {
-      c.release();
-    }
-  };
-  const loop = (async () => {
-    while (!stopped) {
-      const n = await pass().catch(() => 0);
-      if (n < batch) await new Promise((r) => setTimeout(r, idleMs));
-    }
-  })();
+      ),
+    );
+    await c.query(`update plain.outbox set sent_at = now() where message_id = any($1)`, [sent.filter((id) => id !== null)]);
+    return rows.length;
+  });
   return {
     async stop() {
-      stopped = true;
-      await loop;
+      await loop.stop();
       transport.close();
     },
   };

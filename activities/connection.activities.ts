@@ -10,7 +10,7 @@ import { getPartyFacts } from '../db/client.repository.ts';
 import { holdModuleSwitches } from '../db/company.repository.ts';
 import { insertHistory, listOpenConnectionsOfCompany, upsertConnection } from '../db/connection.repository.ts';
 import { enqueueMails, type NewMail } from '../db/mail.repository.ts';
-import { getActiveCompiledRuleSet, getCompiledRuleSet } from '../db/rule-set.repository.ts';
+import { getActiveCompiledRuleSet } from '../db/rule-set.repository.ts';
 import type { Database } from '../db/schema.ts';
 import { CROSS_CLIENT_MODULE } from '../domain/connection.ts';
 import type { ErrorCode } from '../domain/errors.ts';
@@ -19,6 +19,7 @@ import { connectionEvent } from '../domain/event.ts';
 import { appendEvents } from '../db/event.repository.ts';
 import type { CompiledRuleSet } from '../rules/model.ts';
 import { startPairFanouts } from './availability.dispatch.ts';
+import { ruleSetsByVersion } from './rule-sets-by-version.ts';
 import { MAIL_TEMPLATES, renderMail, type MailTemplate } from './mail-templates.ts';
 
 export interface ConnectionActivityDeps {
@@ -87,7 +88,7 @@ async function partyFacts(db: Kysely<Database>, input: { sourceClientId: string;
 }
 
 export function createConnectionActivities({ db, mailQueue, temporal }: ConnectionActivityDeps) {
-  const published = new Map<string, CompiledRuleSet>();
+  const versions = ruleSetsByVersion(db);
   /**
    * Not awaited by the record: a command's answer waits for its row, not for the fan-out's start
    * (a Temporal round trip). A start lost with this process, or refused, is made by the relay.
@@ -172,16 +173,12 @@ export function createConnectionActivities({ db, mailQueue, temporal }: Connecti
     },
 
     /**
-     * A published version, for runs whose input names it (workflows/rule-set-input.ts). A
-     * version's text never changes, so each is read once per process.
+     * A published version, for runs whose input names it (workflows/rule-set-input.ts), read
+     * once per process.
      */
     async loadRuleSetVersion({ version }: { version: string }): Promise<CompiledRuleSet> {
-      const known = published.get(version);
-      if (known) return known;
-      const ruleSet = await getCompiledRuleSet(db, version);
+      const ruleSet = await versions.get(version);
       if (!ruleSet) throw ApplicationFailure.create({ type: 'NOT_FOUND', message: `rule set version ${version} was never published`, nonRetryable: true });
-      if (published.size >= 64) published.clear();
-      published.set(version, ruleSet);
       return ruleSet;
     },
   };

@@ -20,11 +20,10 @@ import { ErrorCode } from '../domain/errors.ts';
 import type { OrderView } from '../domain/payout.ts';
 import { MAIL_TEMPLATES, renderMail, type MailTemplate } from './mail-templates.ts';
 import { authorizeSaleUpdate, saleUpdateId, type SaleAuthorization, type SaleAuthorizationByVersion } from '../workflows/messages.ts';
-import { getCompiledRuleSet } from '../db/rule-set.repository.ts';
-import type { CompiledRuleSet } from '../rules/model.ts';
 import type { PurchaseWorkflowInput } from '../workflows/purchase.messages.ts';
 import { evaluatorCache, priceSale, saleRecordOf } from '../workflows/sale-pricing.ts';
 import { partiesOf, purchaseFactsOf, type FactsOutcome } from '../workflows/sale-facts.ts';
+import { ruleSetsByVersion } from './rule-sets-by-version.ts';
 
 export interface PurchaseActivityDeps {
   db: Kysely<Database>;
@@ -76,7 +75,7 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
   // A worker sees few rule sets (the published versions connections are pinned to): each one's
   // CEL is parsed once per process, not once per sale. Bounded, in case of very many.
   const evaluatorOf = evaluatorCache(64);
-  const ruleSets = new Map<string, CompiledRuleSet>();
+  const versions = ruleSetsByVersion(db);
   const activities = {
     async loadPurchaseFacts(input: { sellerClientId: string; sourceClientIds: string[]; offerIds: string[] }): Promise<LoadedPurchaseFacts> {
       const loaded = await loadPurchaseFactsFrom(db, input);
@@ -207,20 +206,15 @@ export function createPurchaseActivities({ db, temporal, mailQueue }: PurchaseAc
   async function authorizeByVersion(input: SaleAsk): Promise<SaleAuthorization> {
     const answer = await askConnection(input, 'version');
     if ('ruleSet' in answer) return answer; // a connection run by older code answers in full
-    const remember = (ruleSet: CompiledRuleSet) => {
-      if (ruleSets.size > 64) ruleSets.clear();
-      ruleSets.set(answer.ruleSetVersion, ruleSet);
-    };
-    const known = ruleSets.get(answer.ruleSetVersion) ?? (await getCompiledRuleSet(db, answer.ruleSetVersion));
+    const known = await versions.get(answer.ruleSetVersion);
     if (!known) {
       const full = await askConnection(input, 'full after version');
       if (!('ruleSet' in full)) throw new Error('the connection answered without its rule set, which was asked for'); // retried
       // Kept by version like a published one (the version is its content's hash): the next sale
       // of a connection pinned to it asks once, not twice.
-      if (full.ruleSet.hash === answer.ruleSetVersion) remember(full.ruleSet);
+      if (full.ruleSet.hash === answer.ruleSetVersion) versions.remember(full.ruleSet);
       return full;
     }
-    remember(known);
     return { connectionId: answer.connectionId, ruleSet: known, connection: answer.connection };
   }
 

@@ -34,19 +34,24 @@ export async function storeCallback(db: Kysely<Database>, connectionId: string, 
   });
 }
 
-export async function getCallback(db: Kysely<Database>, connectionId: string) {
-  return db.selectFrom('connection_callbacks').selectAll().where('connection_id', '=', connectionId).executeTakeFirst();
+export interface StoredCallback {
+  url: string;
+  secret_enc: string | null;
 }
 
 /** The callbacks of several connections in one read (a claimed batch of deliveries). */
-export async function getCallbacks(db: Kysely<Database>, connectionIds: readonly string[]) {
-  if (connectionIds.length === 0) return new Map<string, { url: string; secret_enc: string | null }>();
+export async function getCallbacks(db: Kysely<Database>, connectionIds: readonly string[]): Promise<Map<string, StoredCallback>> {
+  if (connectionIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('connection_callbacks')
     .select(['connection_id', 'url', 'secret_enc'])
     .where('connection_id', '=', (eb) => eb.fn.any(eb.val([...new Set(connectionIds)])))
     .execute();
   return new Map(rows.map((r) => [r.connection_id, { url: r.url, secret_enc: r.secret_enc }]));
+}
+
+export async function getCallback(db: Kysely<Database>, connectionId: string): Promise<StoredCallback | undefined> {
+  return (await getCallbacks(db, [connectionId])).get(connectionId);
 }
 
 /** Forgets a callback stored for an invitation that never came to be (its start was refused). */

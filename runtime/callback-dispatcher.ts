@@ -23,6 +23,7 @@ import {
   replaceCallbackSecret,
   type AttemptOutcome,
   type CallbackDeliveryRow,
+  type StoredCallback,
 } from '../db/callback.repository.ts';
 import type { Database } from '../db/schema.ts';
 import { CallbackSendError, postCallback, signatureHeader, type Resolve } from './callback-sender.ts';
@@ -69,7 +70,7 @@ export function startCallbackDispatcher(options: CallbackDispatcherOptions, log:
   const quietLog = throttled(log, 60_000);
 
   /** A claimed delivery with its connection's URL and secret as they are now (read with the claim). */
-  type Claimed = CallbackDeliveryRow & { callback: { url: string; secret_enc: string | null } | undefined };
+  type Claimed = CallbackDeliveryRow & { callback: StoredCallback | undefined };
 
   const attemptOnce = async (delivery: Claimed): Promise<Omit<AttemptOutcome, 'attempt'>> => {
     const at = new Date();
